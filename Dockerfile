@@ -1,0 +1,29 @@
+# newsbot: slim Python, CPU-only torch, non-root user, the database on the /data volume.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    NEWSBOT_DB=/data/newsbot.db \
+    NEWSBOT_FEEDS=/data/feeds.yaml \
+    NEWSBOT_MODEL_DIR=/opt/newsbot/models
+
+WORKDIR /opt/newsbot
+
+# torch first, from the CPU index: a bare requirement would pull a multi-GB CUDA build (same rule as the README).
+RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY summarizer ./summarizer
+RUN pip install .
+
+COPY feeds.yaml /opt/newsbot/feeds.default.yaml
+RUN useradd --system --create-home --uid 10001 newsbot \
+    && mkdir -p /data && chown newsbot:newsbot /data
+USER newsbot
+VOLUME ["/data"]
+
+# On first start the volume holds no feed list yet: seed it from the curated default, never overwrite an edited one.
+ENTRYPOINT ["/bin/sh", "-c", "[ -f \"$NEWSBOT_FEEDS\" ] || cp /opt/newsbot/feeds.default.yaml \"$NEWSBOT_FEEDS\"; exec newsbot \"$@\"", "newsbot"]
+CMD ["poll"]

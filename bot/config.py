@@ -1,0 +1,66 @@
+"""One typed Settings object built from the environment; the only module that reads os.environ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot/newsbot; self-hosted RSS reader)"
+
+
+class Settings(BaseSettings):
+    """Every setting has the environment name fixed in DESIGN.md (case-insensitive aliases are not accepted)."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN", repr=False)
+    telegram_api_base_url: str = Field(default=DEFAULT_TELEGRAM_API, alias="TELEGRAM_API_BASE_URL")
+    db: Path = Field(default=Path("./data/newsbot.db"), alias="NEWSBOT_DB")
+    feeds: Path = Field(default=Path("./feeds.yaml"), alias="NEWSBOT_FEEDS")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset(), alias="NEWSBOT_ADMIN_IDS")
+    backend: Literal["transformers", "extractive"] = Field(default="transformers", alias="NEWSBOT_BACKEND")
+    model_dir: Path = Field(default=Path("./models"), alias="NEWSBOT_MODEL_DIR")
+    allow_private_urls: bool = Field(default=False, alias="NEWSBOT_ALLOW_PRIVATE_URLS")
+    poll_interval: int = Field(default=900, ge=10, alias="NEWSBOT_POLL_INTERVAL")
+    webhook_url: str | None = Field(default=None, alias="NEWSBOT_WEBHOOK_URL")
+    webhook_listen: str = Field(default="127.0.0.1:8443", alias="NEWSBOT_WEBHOOK_LISTEN")
+    qa_model: str | None = Field(default=None, alias="NEWSBOT_QA_MODEL")
+
+    # Not fixed by DESIGN.md; tuning knobs with safe defaults.
+    fetch_timeout: float = Field(default=20.0, gt=0, alias="NEWSBOT_FETCH_TIMEOUT")
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, gt=0, alias="NEWSBOT_MAX_FEED_BYTES")
+    max_redirects: int = Field(default=5, ge=0, alias="NEWSBOT_MAX_REDIRECTS")
+    per_host_concurrency: int = Field(default=2, ge=1, alias="NEWSBOT_PER_HOST_CONCURRENCY")
+    max_failures: int = Field(default=10, ge=1, alias="NEWSBOT_MAX_FAILURES")
+    extract_articles: bool = Field(default=True, alias="NEWSBOT_EXTRACT_ARTICLES")
+    torch_threads: int | None = Field(default=None, ge=1, alias="NEWSBOT_TORCH_THREADS")
+    quantize: bool = Field(default=True, alias="NEWSBOT_QUANTIZE")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("telegram_bot_token", "webhook_url", "qa_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment (plus explicit overrides), turning validation errors into ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid environment settings: {problems}") from e

@@ -1,0 +1,1 @@
+"""Feed stages: fetch (HTTP with guards), parse (feedparser + JSON Feed), extract (article pages), schedule."""

@@ -1,0 +1,54 @@
+"""Plain data passed between the feed stages; no I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a server gave us to make the next GET conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One completed HTTP exchange (after redirects). `content` is None on 304 Not Modified."""
+
+    url: str
+    final_url: str
+    status: int
+    content: bytes | None
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
+    validators: Validators = Validators()
+    max_age: int | None = None  # seconds, from Cache-Control: max-age
+    retry_after: float | None = None  # seconds, from Retry-After
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One feed item, already reduced to safe plain text."""
+
+    guid: str
+    url: str | None  # http(s) only; anything else is dropped
+    title: str
+    text: str  # plain text, no markup
+    published: str | None = None  # UTC ISO-8601
+    author: str | None = None
+    is_teaser: bool = False  # the feed carries only a snippet: extract the article page
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    language: str | None
+    entries: list[ParsedEntry]
+    warning: str | None = None  # a recoverable parse problem (feedparser's bozo) worth showing an admin

@@ -1,0 +1,29 @@
+"""Settings come from the fixed environment names in DESIGN.md."""
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+
+def test_fixed_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_ADMIN_IDS", "12, 34")
+    monkeypatch.setenv("NEWSBOT_ALLOW_PRIVATE_URLS", "1")
+    monkeypatch.setenv("NEWSBOT_POLL_INTERVAL", "60")
+    monkeypatch.setenv("NEWSBOT_BACKEND", "extractive")
+    settings = load_settings()
+    assert settings.admin_ids == {12, 34}
+    assert settings.allow_private_urls is True
+    assert settings.poll_interval == 60
+    assert settings.backend == "extractive"
+
+
+def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_BACKEND", "gpt")
+    with pytest.raises(ConfigError, match="NEWSBOT_BACKEND"):
+        load_settings()
+
+
+def test_token_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret")
+    assert "secret" not in repr(load_settings())
