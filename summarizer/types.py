@@ -1,0 +1,91 @@
+"""Data and roles of the language engine: what goes in, what comes out, and the Protocols backends implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+UNDETERMINED = "und"
+
+DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "it", "de", "fr", "es", "pt", "ru", "ja", "zh")
+
+
+@dataclass(frozen=True)
+class Detection:
+    lang: str  # ISO 639-1 code from the configured set, or "und"
+    confidence: float  # 0..1
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    text: str
+    lang_hint: str | None = None  # a feed's declared language, if any
+
+
+@dataclass(frozen=True)
+class Translation:
+    texts: list[str]
+    model: str  # model id or path used; "identity" when source == target; "none" when not translated
+    translated: bool = True
+
+
+@dataclass(frozen=True)
+class Enriched:
+    lang: str
+    lang_confidence: float
+    title_en: str
+    text_en: str
+    summary_en: str
+    models: dict[str, str] = field(default_factory=dict)  # role ("translate", "summarize", ...) -> model id/path
+    translated: bool = True  # False when the backend could not translate (extractive): fields stay in `lang`
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs; the app builds it from Settings and feeds.yaml."""
+
+    backend: str = "transformers"  # or "extractive"
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    model_dir: Path = Path("./models")
+    summarizer_model: str = "sshleifer/distilbart-cnn-12-6"
+    # {src}/{tgt} are filled per pair; a per-pair override map wins over the pattern.
+    translation_model_pattern: str = "Helsinki-NLP/opus-mt-{src}-{tgt}"
+    translation_overrides: dict[str, str] = field(default_factory=dict)  # "it-en" -> id or path
+    fallback_to_english_model: str = "Helsinki-NLP/opus-mt-mul-en"
+    quantize: bool = True
+    torch_threads: int | None = None
+    max_loaded_pairs: int = 4
+    translate_beams: int = 2
+    summary_beams: int = 4
+    summary_max_tokens: int = 142
+    summary_min_tokens: int = 30
+    batch_size: int = 8
+
+
+class LanguageDetector(Protocol):
+    def detect(self, text: str, hint: str | None = None) -> Detection: ...
+
+
+class Translator(Protocol):
+    def translate(self, texts: Sequence[str], src: str, tgt: str) -> Translation: ...
+
+
+class Summarizer(Protocol):
+    def summarize(self, texts: Sequence[str]) -> tuple[list[str], str]:
+        """English texts in, (English summaries, model id) out."""
+        ...
+
+
+class Engine(Protocol):
+    config: EngineConfig
+
+    def detect_language(self, text: str, hint: str | None = None) -> Detection: ...
+
+    def process(self, article: Article) -> Enriched: ...
+
+    def process_many(self, articles: Sequence[Article]) -> list[Enriched]: ...
+
+    def translate(self, texts: Sequence[str], src: str, tgt: str) -> Translation: ...
