@@ -1,0 +1,18 @@
+"""Shared fixtures: where the third-party corpora live, a fixed clock, a feed HTTP server, a migrated store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# CI clones the project with a copy of shared/ beside it; corpora are read from there, never copied in.
+CORPORA = ROOT.parent / "shared" / "corpora"
+ITALIAN_ARTICLE = CORPORA / "articles" / "it-anthropic-openai-api.txt"
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
