@@ -16,3 +16,12 @@ ITALIAN_ARTICLE = CORPORA / "articles" / "it-anthropic-openai-api.txt"
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from bot.store import open_store
+
+    opened = open_store(tmp_path / "newsbot.db")
+    yield opened
+    opened.close()

@@ -1,0 +1,137 @@
+"""Pure decisions on what a fetched feed's entries mean for the store: new, another source, updated, unchanged. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.feeds.types import ParsedEntry
+
+# Query parameters that only say where a click came from; two URLs differing in them are the same article.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ocid",
+        "cmpid",
+        "ito",
+        "at_medium",
+        "at_campaign",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "rss",
+        "ref",
+        "ref_src",
+        "smid",
+        "guccounter",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL that identifies an article: lower-case scheme/host, no default port, no fragment, no tracking params."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if ":" in host:  # IPv6 literal
+        netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[scheme]) else f"[{host}]:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def entry_hash(entry: ParsedEntry) -> str:
+    """Fingerprint of an entry as the feed gave it; a different value means the publisher changed it."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in (entry.title, entry.text, entry.url or ""):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def content_hash(title: str, text: str) -> str:
+    """Fingerprint of a story's stored title and text (keys caches of derived work such as summaries)."""
+    return hashlib.sha256(f"{title}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    story_id: int
+    entry_hash: str
+
+
+Action = Literal["new", "source", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one entry. `story_id` is set when the story already exists; `url` is its canonical URL."""
+
+    action: Action
+    entry: ParsedEntry
+    url: str | None
+    entry_hash: str
+    story_id: int | None = None
+
+
+def decide(
+    entries: Iterable[ParsedEntry],
+    known_guids: Mapping[str, KnownSource],
+    known_urls: Mapping[str, int],
+) -> list[Decision]:
+    """Classify a feed's entries against what the store knows of this feed (by guid) and of all stories (by URL).
+
+    The same guid twice in one feed counts once; two guids with one canonical URL make one story with one source each.
+    """
+    decisions: list[Decision] = []
+    seen_guids: set[str] = set()
+    new_urls: set[str] = set()
+    for entry in entries:
+        if entry.guid in seen_guids:
+            continue
+        seen_guids.add(entry.guid)
+        url = canonical_url(entry.url)
+        fingerprint = entry_hash(entry)
+        known = known_guids.get(entry.guid)
+        if known is not None:
+            action: Action = "unchanged" if known.entry_hash == fingerprint else "updated"
+            decisions.append(Decision(action, entry, url, fingerprint, known.story_id))
+        elif url is not None and url in known_urls:
+            decisions.append(Decision("source", entry, url, fingerprint, known_urls[url]))
+        elif url is not None and url in new_urls:
+            decisions.append(Decision("source", entry, url, fingerprint))
+        else:
+            if url is not None:
+                new_urls.add(url)
+            decisions.append(Decision("new", entry, url, fingerprint))
+    return decisions

@@ -1,0 +1,69 @@
+"""Append-only numbered schema migrations (sqlite-utils Migrations); never edit an applied one, add the next."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("newsbot")
+
+
+@migrations(name="0001_feeds_stories_sources")
+def m0001(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            lang TEXT,
+            interval INTEGER,
+            in_file INTEGER NOT NULL DEFAULT 1,   -- listed in feeds.yaml (the source of truth for which feeds exist)
+            enabled INTEGER NOT NULL DEFAULT 1,   -- the admin's switch, mirrored from feeds.yaml
+            auto_disabled INTEGER NOT NULL DEFAULT 0,  -- set after too many consecutive failures
+            etag TEXT,
+            last_modified TEXT,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_error_at TEXT,
+            last_ok_at TEXT,
+            last_fetch_at TEXT,
+            next_fetch_at TEXT,
+            feed_title TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE feed_errors (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX feed_errors_feed ON feed_errors(feed_id, at);
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url TEXT UNIQUE,            -- canonical URL (tracking parameters and fragment removed); NULL if none
+            link TEXT,                  -- the URL as first seen
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,         -- plain text: the extracted article, or the feed's own text
+            extracted INTEGER NOT NULL DEFAULT 0,
+            published TEXT,
+            author TEXT,
+            content_hash TEXT NOT NULL, -- of title + text as stored
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX stories_created ON stories(created_at);
+        CREATE TABLE story_sources (
+            id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            guid TEXT NOT NULL,
+            url TEXT,
+            entry_hash TEXT NOT NULL,   -- of the entry as the feed gave it: what "changed" is judged on
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            UNIQUE (feed_id, guid)
+        );
+        CREATE INDEX story_sources_story ON story_sources(story_id);
+        """
+    )

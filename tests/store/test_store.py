@@ -1,0 +1,74 @@
+"""The store: migrations, feed state, saving decisions idempotently, sources of one story."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.feeds.dedupe import canonical_url, decide
+from bot.feeds.types import ParsedEntry, Validators
+from bot.store import Store, open_store
+
+E1 = ParsedEntry(guid="a", url="https://ex.org/a?utm_source=x", title="Alpha", text="alpha body", is_teaser=True)
+E2 = ParsedEntry(guid="b", url="https://ex.org/b", title="Beta", text="beta body")
+
+
+def _poll(store: Store, feed_id: int, entries: list[ParsedEntry], now: datetime, texts=None):  # type: ignore[no-untyped-def]
+    known = store.known_sources(feed_id, [e.guid for e in entries])
+    urls = store.known_story_urls([u for u in map(canonical_url, (e.url for e in entries)) if u])
+    return store.save_entries(feed_id, decide(entries, known, urls), now, texts=texts)
+
+
+def test_migrations_are_idempotent_and_wal(tmp_path, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    first = open_store(tmp_path / "x.db")
+    first.close()
+    again = open_store(tmp_path / "x.db")
+    assert again.db.journal_mode == "wal"
+    assert again.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    again.close()
+
+
+def test_feed_sync_and_state(store: Store, now: datetime) -> None:
+    store.sync_feeds(
+        [("https://ex.org/feed", "Ex", "en", None, True), ("https://two.org/f", None, None, 60, False)], now
+    )
+    feeds = store.list_feeds()
+    assert [(f.url, f.status) for f in feeds] == [("https://ex.org/feed", "new"), ("https://two.org/f", "paused")]
+    feed = feeds[0]
+    store.record_fetch_ok(feed.id, now, validators=Validators('"v1"', "Tue"), next_fetch_at=now + timedelta(minutes=15))
+    store.record_fetch_error(feed.id, now, message="HTTP 500", error_count=1, next_fetch_at=now, disable=False)
+    state = store.get_feed(feed.id)
+    assert state is not None and state.status == "error" and state.last_error == "HTTP 500"
+    assert state.validators == Validators('"v1"', "Tue")
+    store.record_fetch_error(feed.id, now, message="HTTP 500", error_count=10, next_fetch_at=now, disable=True)
+    assert store.get_feed(feed.id).status == "disabled"  # type: ignore[union-attr]
+    store.reset_feed(feed.id)
+    assert store.get_feed(feed.id).status == "ok"  # type: ignore[union-attr]
+    assert len(store.feed_errors(feed.id)) == 2
+    # Removing a feed from the file hides it; its id stays its own if it comes back.
+    store.sync_feeds([("https://two.org/f", None, None, 60, False)], now)
+    assert [f.url for f in store.list_feeds()] == ["https://two.org/f"]
+    store.sync_feeds([("https://ex.org/feed", "Ex", "en", None, True)], now)
+    assert store.get_feed("https://ex.org/feed").id == feed.id  # type: ignore[union-attr]
+
+
+def test_save_is_idempotent_and_merges_sources(store: Store, now: datetime) -> None:
+    store.sync_feeds(
+        [("https://one.org/f", None, None, None, True), ("https://two.org/f", None, None, None, True)], now
+    )
+    one, two = (f.id for f in store.list_feeds())
+    counts = _poll(store, one, [E1, E2], now, texts={"a": "the full alpha article"})
+    assert (counts.new, counts.unchanged) == (2, 0)
+    assert _poll(store, one, [E1, E2], now).unchanged == 2
+    # The same article from another feed, under a tracking variant of its URL: one story, two sources.
+    other = replace(E1, guid="two-a", url="https://ex.org/a?utm_medium=rss#x")
+    assert _poll(store, two, [other], now).merged == 1
+    assert store.count_stories() == 2
+    story = store.get_story("https://ex.org/a")
+    assert story is not None and story.extracted and story.text == "the full alpha article"
+    assert sorted(s.feed_id for s in story.sources) == [one, two]
+    # A changed headline updates the story; the extracted text survives a teaser that changed.
+    later = now + timedelta(hours=1)
+    counts = _poll(store, one, [replace(E1, title="Alpha (updated)", text="alpha teaser v2")], later)
+    assert counts.updated == 1
+    story = store.get_story(story.id)
+    assert story is not None and story.title == "Alpha (updated)" and story.text == "the full alpha article"
+    assert store.count_stories() == 2
