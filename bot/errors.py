@@ -24,9 +24,30 @@ class UnsafeURLError(FeedError):
     """A URL the SSRF guard refuses: bad scheme, or a host resolving to a private/loopback/metadata address."""
 
 
+class HTTPStatusError(FeedError):
+    """The server answered with an error status; `retry_after` (seconds) is set when it said when to come back."""
+
+    def __init__(self, url: str, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(url, message)
+        self.status = status
+        self.retry_after = retry_after
+
+
 class StorageError(NewsbotError):
     """The SQLite store failed or holds something unexpected."""
 
 
 class ModelError(NewsbotError):
     """A language model could not be loaded or run."""
+
+
+class DuplicateFeedError(ConfigError):
+    """The feed list already holds this URL (compared normalised)."""
+
+
+class UnknownFeedError(ConfigError):
+    """No feed in the feed list has this URL."""
+
+
+class OpmlError(NewsbotError):
+    """An OPML file was refused: not well-formed XML, not OPML, or unsafe (it declares XML entities)."""

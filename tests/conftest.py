@@ -25,3 +25,12 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     opened = open_store(tmp_path / "newsbot.db")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def feed_server():  # type: ignore[no-untyped-def]
+    """A started local HTTP server (tests/httpserver.py); set `feed_server.routes[path] = Route(...)`."""
+    from tests.httpserver import FeedServer
+
+    with FeedServer() as server:
+        yield server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,13 @@ class ParsedFeed:
     language: str | None
     entries: list[ParsedEntry]
     warning: str | None = None  # a recoverable parse problem (feedparser's bozo) worth showing an admin
+
+
+class Fetcher(Protocol):
+    """Gets a URL under the fetch rules (guards, caps, conditional GET); raises FeedError on any failure."""
+
+    async def fetch(
+        self, url: str, validators: Validators | None = None, *, allow_file: bool = False
+    ) -> FetchResult: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,269 @@
+"""The SSRF guard: address classes, numeric host spellings, and refusals that send zero requests to the local server."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator, Sequence
+
+import httpx
+import pytest
+
+from bot.errors import FeedError, UnsafeURLError
+from bot.feeds.fetch import HttpFetcher
+from bot.feeds.urlsafety import check_url, classify_address, is_public_address, parse_numeric_host
+from tests.httpserver import FeedServer, Route, redirect
+
+RSS = b"<rss/>"
+PUBLIC_IP = "93.184.216.34"
+
+
+def resolver_for(table: dict[str, Sequence[str]]):  # type: ignore[no-untyped-def]
+    async def resolve(host: str) -> Sequence[str]:
+        if host not in table:
+            raise OSError(f"no such host {host}")
+        return table[host]
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("ip", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.255.0.9", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.1.1", "link-local"),
+        ("169.254.169.254", "cloud metadata"),
+        ("100.64.0.1", "shared (carrier-grade NAT)"),
+        ("100.100.100.200", "cloud metadata"),
+        ("224.0.0.1", "multicast"),
+        ("240.0.0.1", "private"),  # Python files 240/4 under private; refused either way
+        ("0.0.0.0", "unspecified"),
+        ("255.255.255.255", "private"),
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "private"),
+        ("fd00:ec2::254", "cloud metadata"),
+        ("fec0::1", "site-local"),
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "loopback (inside IPv6 ::ffff:7f00:1)"),
+        ("::ffff:169.254.169.254", "cloud metadata (inside IPv6 ::ffff:a9fe:a9fe)"),
+        ("64:ff9b::a00:1", "private (inside IPv6 64:ff9b::a00:1)"),
+        ("2002:7f00:1::", "loopback (inside IPv6 2002:7f00:1::)"),
+        ("2001:db8::1", "private"),
+    ],
+)
+def test_non_public_addresses_are_named(ip: str, kind: str) -> None:
+    assert classify_address(ip) == kind
+    assert not is_public_address(ip)
+
+
+@pytest.mark.parametrize(
+    "ip", [PUBLIC_IP, "1.1.1.1", "2606:4700:4700::1111", "::ffff:93.184.216.34", "64:ff9b::808:808"]
+)
+def test_public_addresses_pass(ip: str) -> None:
+    assert is_public_address(ip)
+    assert is_public_address(ipaddress.ip_address(ip))
+
+
+@pytest.mark.parametrize(
+    ("host", "ip"),
+    [
+        ("0x7f000001", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0x7f.0.0.1", "127.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("[::1]", "::1"),
+    ],
+)
+def test_numeric_host_spellings_are_read_like_inet_aton(host: str, ip: str) -> None:
+    assert parse_numeric_host(host) == ipaddress.ip_address(ip)
+
+
+def test_names_are_not_numbers_and_bad_numbers_are_errors() -> None:
+    assert parse_numeric_host("example.com") is None
+    assert parse_numeric_host("1password.com") is None
+    for bad in ("08", "1.2.3.4.5", "256.0.0.0x", "1.2.3.999", "example.0x"):
+        with pytest.raises(ValueError):
+            parse_numeric_host(bad)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/feed",
+        "http://localhost/feed",
+        "http://LOCALHOST./feed",
+        "http://api.localhost/feed",
+        "http://[::1]/feed",
+        "http://0x7f000001/feed",
+        "http://2130706433/feed",
+        "http://017700000001/feed",
+        "http://127.1/feed",
+        "http://0.0.0.0/feed",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest",
+        "http://[::ffff:169.254.169.254]/latest",
+        "http://10.0.0.8:8080/feed",
+        "https://evil.com\\@127.0.0.1/feed",  # parsers disagree on this one; the guard reads it as httpx connects
+    ],
+)
+async def test_private_hosts_are_refused_naming_the_setting(url: str) -> None:
+    with pytest.raises(UnsafeURLError) as caught:
+        await check_url(url, allow_private=False, resolver=resolver_for({}))
+    assert "NEWSBOT_ALLOW_PRIVATE_URLS=1" in caught.value.reason
+    assert "Set NEWSBOT_ALLOW_PRIVATE_URLS=1 to allow" in str(caught.value)
+
+    await check_url(url, allow_private=True, resolver=resolver_for({}))  # the setting lets them through
+
+
+async def test_one_private_address_among_public_ones_refuses_the_name() -> None:
+    resolve = resolver_for({"feeds.example": [PUBLIC_IP, "10.0.0.5"], "news.example": [PUBLIC_IP, "2606:4700::1"]})
+
+    await check_url("https://news.example/rss", allow_private=False, resolver=resolve)
+    with pytest.raises(UnsafeURLError, match=r"feeds\.example resolves to 10\.0\.0\.5, which is a private address"):
+        await check_url("https://feeds.example/rss", allow_private=False, resolver=resolve)
+
+
+async def test_unresolvable_host_is_a_feed_error_not_an_unsafe_one() -> None:
+    with pytest.raises(FeedError, match=r"could not resolve host nowhere\.example") as caught:
+        await check_url("http://nowhere.example/", allow_private=False, resolver=resolver_for({}))
+    assert not isinstance(caught.value, UnsafeURLError)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.com/feed.xml", "not ftp:"),
+        ("javascript:alert(1)", "not javascript:"),
+        ("gopher://example.com/", "not gopher:"),
+        ("data:text/xml,<rss/>", "not data:"),
+        ("//example.com/feed", "without a scheme"),
+        ("http:///feed", "no host"),
+    ],
+)
+async def test_only_web_schemes_even_with_private_allowed(url: str, reason: str) -> None:
+    with pytest.raises(UnsafeURLError, match=reason):
+        await check_url(url, allow_private=True)
+
+
+async def test_file_scheme_only_when_allowed() -> None:
+    with pytest.raises(UnsafeURLError, match="only from the command line"):
+        await check_url("file:///etc/passwd", allow_private=True)
+    await check_url("file:///tmp/feed.xml", allow_private=False, allow_file=True)
+    with pytest.raises(UnsafeURLError, match="local file"):
+        await check_url("file://fileserver/share/feed.xml", allow_private=False, allow_file=True)
+
+
+# --- the fetcher calls the guard before connecting: refused URLs send nothing ---
+
+
+@pytest.fixture
+async def guarded() -> AsyncIterator[HttpFetcher]:
+    async with HttpFetcher(timeout=2.0, allow_private=False) as fetcher:
+        yield fetcher
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "0x7f000001", "2130706433", "127.1"])
+async def test_fetch_refuses_the_local_server_with_zero_requests(
+    guarded: HttpFetcher, feed_server: FeedServer, host: str
+) -> None:
+    feed_server.routes["/feed"] = Route(body=RSS)
+
+    with pytest.raises(UnsafeURLError, match="NEWSBOT_ALLOW_PRIVATE_URLS"):
+        await guarded.fetch(f"http://{host}:{feed_server.port}/feed")
+
+    assert feed_server.requests() == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1]/feed", "http://169.254.169.254/latest/meta-data/"])
+async def test_fetch_refuses_other_private_targets(guarded: HttpFetcher, url: str) -> None:
+    with pytest.raises(UnsafeURLError, match="NEWSBOT_ALLOW_PRIVATE_URLS"):
+        await guarded.fetch(url)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "0x7f000001"])
+async def test_fetch_allows_the_local_server_when_private_is_allowed(feed_server: FeedServer, host: str) -> None:
+    feed_server.routes["/feed"] = Route(body=RSS)
+
+    async with HttpFetcher(allow_private=True) as fetcher:
+        result = await fetcher.fetch(f"http://{host}:{feed_server.port}/feed")
+
+    assert result.content == RSS
+    assert len(feed_server.requests("/feed")) == 1
+
+
+class _PublicNameTransport(httpx.AsyncBaseTransport):
+    """Plays DNS pointing a public name at the local server: requests for `name` go to 127.0.0.1:`port`.
+
+    The Host header keeps the public name, as it would after a real DNS lookup.
+    """
+
+    def __init__(self, name: str, port: int) -> None:
+        self._name, self._port = name, port
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == self._name:
+            # A copy: httpx resolves relative redirects against the original request, which must keep its name.
+            request = httpx.Request(
+                request.method,
+                request.url.copy_with(host="127.0.0.1", port=self._port),
+                headers=request.headers,
+                stream=request.stream,
+                extensions=request.extensions,
+            )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@pytest.fixture
+async def public_looking(feed_server: FeedServer) -> AsyncIterator[HttpFetcher]:
+    """A guarded fetcher that believes news.example is a public host; its connections reach the local server."""
+    async with HttpFetcher(
+        timeout=2.0,
+        allow_private=False,
+        resolver=resolver_for({"news.example": [PUBLIC_IP]}),
+        transport=_PublicNameTransport("news.example", feed_server.port),
+    ) as fetcher:
+        yield fetcher
+
+
+async def test_redirect_within_a_public_host_is_followed(public_looking: HttpFetcher, feed_server: FeedServer) -> None:
+    feed_server.routes["/start"] = redirect("/feed")
+    feed_server.routes["/feed"] = Route(body=RSS)
+
+    result = await public_looking.fetch("http://news.example/start")
+
+    assert (result.content, result.final_url) == (RSS, "http://news.example/feed")
+
+
+async def test_redirect_to_a_private_address_is_refused_before_connecting(
+    public_looking: HttpFetcher, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/start"] = redirect(feed_server.url("/feed"))  # -> http://127.0.0.1:PORT/feed
+    feed_server.routes["/feed"] = Route(body=RSS)
+
+    with pytest.raises(UnsafeURLError) as caught:
+        await public_looking.fetch("http://news.example/start")
+
+    assert caught.value.url == "http://news.example/start"
+    assert f"redirect to {feed_server.url('/feed')} refused" in caught.value.reason
+    assert "NEWSBOT_ALLOW_PRIVATE_URLS=1" in caught.value.reason
+    assert [r.path for r in feed_server.requests()] == ["/start"]  # the redirect target got nothing
+
+
+async def test_redirect_to_another_scheme_is_refused(public_looking: HttpFetcher, feed_server: FeedServer) -> None:
+    feed_server.routes["/start"] = redirect("file:///etc/passwd")
+
+    with pytest.raises(UnsafeURLError, match=r"redirect to file://\S+ refused: file:// URLs are accepted only"):
+        await public_looking.fetch("http://news.example/start")
