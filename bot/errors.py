@@ -19,6 +19,10 @@ class FeedError(NewsbotError):
         self.url = url
         self.reason = message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Parsing runs in worker processes; the default pickling would call __init__ with the message alone.
+        return (type(self), (self.url, self.reason))
+
 
 class UnsafeURLError(FeedError):
     """A URL the SSRF guard refuses: bad scheme, or a host resolving to a private/loopback/metadata address."""
@@ -31,6 +35,9 @@ class HTTPStatusError(FeedError):
         super().__init__(url, message)
         self.status = status
         self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.url, self.status, self.reason, self.retry_after))
 
 
 class StorageError(NewsbotError):
