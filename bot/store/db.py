@@ -201,6 +201,11 @@ class Store:
                 """,
                 [error_count, message, iso(now), iso(now), iso(next_fetch_at), int(disable), feed_id],
             )
+            self.log_feed_problem(feed_id, now, message)
+
+    def log_feed_problem(self, feed_id: int, now: datetime, message: str) -> None:
+        """Record a problem an admin should see that does not count as the feed failing (an article page, say)."""
+        with self._lock, self.db.atomic():
             self.db.execute(
                 "INSERT INTO feed_errors (feed_id, at, message) VALUES (?, ?, ?)", [feed_id, iso(now), message]
             )

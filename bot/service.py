@@ -1,0 +1,345 @@
+"""The one facade the front-ends call: ingest (poll), the feed list, stories. No SQL, no telegram, no argument parsing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bot.config import Settings
+from bot.errors import FeedError, NewsbotError, UnknownFeedError, UnsafeURLError
+from bot.feeds import feedlist, opml
+from bot.feeds.dedupe import Decision, canonical_url, decide
+from bot.feeds.extract import extract_article
+from bot.feeds.fetch import make_fetcher
+from bot.feeds.parse import parse_feed
+from bot.feeds.schedule import after_error, after_success
+from bot.feeds.types import Fetcher, ParsedEntry, ParsedFeed
+from bot.feeds.urlsafety import check_url
+from bot.store import Store, open_store
+from bot.store.db import FeedRow, StoryRow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Feeds fetched at once; the fetcher also limits connections per host.
+MAX_CONCURRENT_FEEDS = 16
+# Article pages fetched at once for one feed's teasers.
+MAX_CONCURRENT_PAGES = 4
+# Below this many feeds a process pool costs more to start than it saves.
+POOL_THRESHOLD = 4
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """What one poll did to one feed (reader's UpdateResult: a value or an error, never an exception)."""
+
+    feed_id: int
+    url: str
+    title: str | None
+    error: str | None = None
+    not_modified: bool = False
+    new: int = 0
+    merged: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    extracted: int = 0
+    warning: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.error:
+            return "error"
+        return "not modified" if self.not_modified else "ok"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.now = now
+        self._pool: Executor | None = None
+        self._feed_list_mtime: float | None = None
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self.store.close()
+
+    # -- the feed list -------------------------------------------------------------------------------------------
+    def sync_feed_list(self, *, force: bool = False) -> feedlist.FeedList:
+        """Load feeds.yaml (validated) and mirror it into the store when it changed since the last look."""
+        path = self.settings.feeds
+        loaded = feedlist.load_feed_list(path)
+        mtime = path.stat().st_mtime_ns
+        if force or mtime != self._feed_list_mtime:
+            self.store.sync_feeds(((f.url, f.title, f.lang, f.interval, f.enabled) for f in loaded.feeds), self.now())
+            self._feed_list_mtime = mtime
+        return loaded
+
+    def feeds(self) -> list[FeedRow]:
+        self.sync_feed_list()
+        return self.store.list_feeds()
+
+    def feed(self, id_or_url: str | int) -> FeedRow:
+        self.sync_feed_list()
+        key: str | int = int(id_or_url) if isinstance(id_or_url, str) and id_or_url.isdigit() else id_or_url
+        found = self.store.get_feed(key)
+        if found is None:
+            raise UnknownFeedError(f"no feed with id or URL {id_or_url!r}; `newsbot feeds list` shows them")
+        return found
+
+    async def check_new_feed(self, url: str, *, allow_file: bool) -> ParsedFeed:
+        """Fetch and parse a feed once, so a typo fails now and not at the next poll.
+
+        The fetcher's guard refuses unsafe URLs (and redirects to them) before any request is sent.
+        """
+        result = await self.fetcher.fetch(url, allow_file=allow_file)
+        if result.content is None:  # a first fetch sends no validators; a 304 here is a broken server
+            raise FeedError(url, f"HTTP {result.status} without a body")
+        return await self._cpu(
+            parse_feed, result.content, url=result.final_url, content_type=result.headers.get("content-type")
+        )
+
+    async def add_feed(
+        self, url: str, *, title: str | None = None, lang: str | None = None, allow_file: bool = False
+    ) -> FeedRow:
+        url = url.strip()
+        feedlist.ensure_not_listed(self.settings.feeds, url)
+        parsed = await self.check_new_feed(url, allow_file=allow_file)
+        feedlist.add_feed(self.settings.feeds, url, title=title or parsed.title, lang=lang, allow_file=allow_file)
+        return self.feed(url)
+
+    def remove_feed(self, id_or_url: str | int) -> FeedRow:
+        row = self.feed(id_or_url)
+        feedlist.remove_feed(self.settings.feeds, row.url)
+        self.sync_feed_list(force=True)
+        return row
+
+    def set_feed_enabled(self, id_or_url: str | int, enabled: bool) -> FeedRow:
+        row = self.feed(id_or_url)
+        feedlist.set_enabled(self.settings.feeds, row.url, enabled)
+        if enabled:
+            self.store.reset_feed(row.id)
+        return self.feed(row.id)
+
+    async def import_opml(self, data: bytes, *, allow_file: bool = False) -> ImportReport:
+        """Add every feed of an OPML file that passes the URL guard and the list's rules; the rest are reported."""
+        report = ImportReport()
+        accepted: list[opml.OpmlFeed] = []
+        for outline in opml.parse_opml(data):
+            try:
+                await check_url(outline.url, allow_private=self.settings.allow_private_urls, allow_file=allow_file)
+            except UnsafeURLError as e:
+                report.skipped.append((outline.url, e.reason))
+                continue
+            except FeedError:
+                pass  # unresolvable right now is no reason to refuse: every fetch runs the guard again
+            accepted.append(outline)
+        for result in feedlist.add_feeds(self.settings.feeds, accepted, allow_file=allow_file):
+            if result.error:
+                report.skipped.append((result.url, result.error))
+            else:
+                report.added.append(result.url)
+        self.sync_feed_list(force=True)
+        return report
+
+    def export_opml(self) -> bytes:
+        return opml.export_opml(self.sync_feed_list().feeds)
+
+    # -- ingest ---------------------------------------------------------------------------------------------------
+    def due_feeds(self, *, force: bool) -> list[FeedRow]:
+        """Feeds to fetch now: enabled ones; without `force`, only those whose scheduled time has come."""
+        now = self.now()
+        due = []
+        for feed in self.feeds():
+            if not feed.enabled or feed.auto_disabled:
+                continue
+            if force or feed.next_fetch_at is None or datetime.fromisoformat(feed.next_fetch_at) <= now:
+                due.append(feed)
+        return due
+
+    async def poll(
+        self, *, force: bool = False, progress: Callable[[FeedResult], None] | None = None
+    ) -> list[FeedResult]:
+        """Fetch, parse, dedupe, extract and store every due feed; one bad feed never stops the others."""
+        feeds = self.due_feeds(force=force)
+        if len(feeds) >= POOL_THRESHOLD:
+            self._ensure_pool()
+        limit = asyncio.Semaphore(MAX_CONCURRENT_FEEDS)
+
+        async def one(feed: FeedRow) -> FeedResult:
+            async with limit:
+                try:
+                    result = await self._poll_feed(feed)
+                except Exception as e:  # a bug must cost one feed, not the poll; it is recorded like any failure
+                    log.exception("unexpected error polling %s", feed.url)
+                    result = self._failed(feed, f"internal error: {type(e).__name__}: {e}", None)
+            if progress is not None:
+                progress(result)
+            return result
+
+        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+
+    async def poll_forever(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
+        """Poll due feeds until `stop` is set; re-reads feeds.yaml when it changes."""
+        while not stop.is_set():
+            try:
+                await self.poll()
+            except NewsbotError as e:  # a broken feeds.yaml must not end the loop: report and keep the last good list
+                log.error("poll skipped: %s", e)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=tick)
+
+    async def _poll_feed(self, feed: FeedRow) -> FeedResult:
+        interval = feed.interval or self.settings.poll_interval
+        try:
+            fetched = await self.fetcher.fetch(feed.url, feed.validators, allow_file=feed.url.startswith("file:"))
+        except FeedError as e:
+            return self._failed(feed, e.reason, getattr(e, "retry_after", None))
+        now = self.now()
+        next_fetch_at = after_success(now, interval, max_age=fetched.max_age, retry_after=fetched.retry_after)
+        if fetched.not_modified or fetched.content is None:
+            self.store.record_fetch_ok(feed.id, now, validators=feed.validators, next_fetch_at=next_fetch_at)
+            return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, not_modified=True)
+        try:
+            parsed = await self._cpu(
+                parse_feed, fetched.content, url=fetched.final_url, content_type=fetched.headers.get("content-type")
+            )
+        except FeedError as e:
+            return self._failed(feed, e.reason, None)
+        decisions = self._decide(feed.id, parsed.entries)
+        texts = await self._extract_pages(feed, decisions) if self.settings.extract_articles else {}
+        counts = self.store.save_entries(feed.id, decisions, self.now(), texts=texts)
+        self.store.record_fetch_ok(
+            feed.id, now, validators=fetched.validators, next_fetch_at=next_fetch_at, feed_title=parsed.title
+        )
+        return FeedResult(
+            feed.id,
+            feed.url,
+            feed.title or parsed.title,
+            new=counts.new,
+            merged=counts.merged,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            extracted=len(texts),
+            warning=parsed.warning,
+        )
+
+    def _decide(self, feed_id: int, entries: Sequence[ParsedEntry]) -> list[Decision]:
+        known = self.store.known_sources(feed_id, [e.guid for e in entries])
+        urls = {u for e in entries if e.guid not in known and (u := canonical_url(e.url))}
+        return decide(entries, known, self.store.known_story_urls(sorted(urls)))
+
+    async def _extract_pages(self, feed: FeedRow, decisions: Sequence[Decision]) -> dict[str, str]:
+        """Full text for new teaser entries: fetch each page under the fetch rules; a failure keeps the feed's text."""
+        wanted = [d.entry for d in decisions if d.action in ("new", "updated") and d.entry.is_teaser and d.entry.url]
+        limit = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
+
+        async def one(entry: ParsedEntry) -> tuple[str, str | None]:
+            assert entry.url is not None
+            async with limit:
+                try:
+                    page = await self.fetcher.fetch(entry.url)
+                except FeedError as e:
+                    self.store.log_feed_problem(feed.id, self.now(), f"article page {entry.url}: {e.reason}")
+                    return entry.guid, None
+            if page.content is None:
+                return entry.guid, None
+            text = await self._cpu(extract_article, page.content, url=page.final_url)
+            # A page that yields less than the feed already had is navigation or a paywall, not the article.
+            return entry.guid, text if text and len(text) > len(entry.text) else None
+
+        pairs = await asyncio.gather(*(one(entry) for entry in wanted))
+        return {guid: text for guid, text in pairs if text}
+
+    def _failed(self, feed: FeedRow, reason: str, retry_after: float | None) -> FeedResult:
+        now = self.now()
+        state = after_error(
+            now,
+            feed.interval or self.settings.poll_interval,
+            feed.error_count,
+            max_failures=self.settings.max_failures,
+            retry_after=retry_after,
+        )
+        self.store.record_fetch_error(
+            feed.id,
+            now,
+            message=reason,
+            error_count=state.error_count,
+            next_fetch_at=state.next_fetch_at,
+            disable=state.disable,
+        )
+        if state.disable:
+            log.warning("feed %s disabled after %d consecutive failures: %s", feed.url, state.error_count, reason)
+        return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, error=reason)
+
+    def _ensure_pool(self) -> None:
+        if self._pool is None:
+            # forkserver: forking this process (event loop, sqlite, maybe torch threads) is unsafe.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["bot.feeds.parse", "bot.feeds.extract"])
+            self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context)
+
+    async def _cpu(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """CPU-bound pure work (parsing, extraction) off the event loop: in the process pool when one is running."""
+        loop = asyncio.get_running_loop()
+        if self._pool is not None:
+            return await loop.run_in_executor(self._pool, _call, fn, args, kwargs)
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # -- stories --------------------------------------------------------------------------------------------------
+    def stories(self, *, since: datetime | None = None, limit: int | None = None) -> list[StoryRow]:
+        return self.store.list_stories(since=since, limit=limit)
+
+    def story(self, id_or_url: str | int) -> StoryRow | None:
+        key: str | int = int(id_or_url) if isinstance(id_or_url, str) and id_or_url.isdigit() else id_or_url
+        return self.store.get_story(key)
+
+
+def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    return fn(*args, **kwargs)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_service(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    fetcher: Fetcher | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Service:
+    """Wire the service from settings; tests inject any collaborator."""
+    return Service(
+        settings,
+        store=store or open_store(settings.db),
+        fetcher=fetcher or make_fetcher(settings),
+        now=now or _utcnow,
+    )
