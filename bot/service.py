@@ -153,12 +153,14 @@ class Service:
         accepted: list[opml.OpmlFeed] = []
         for outline in opml.parse_opml(data):
             try:
-                await check_url(outline.url, allow_private=self.settings.allow_private_urls, allow_file=allow_file)
+                await check_url(
+                    outline.url, allow_private=self.settings.allow_private_urls, allow_file=allow_file, resolver=_no_dns
+                )
             except UnsafeURLError as e:
                 report.skipped.append((outline.url, e.reason))
                 continue
             except FeedError:
-                pass  # unresolvable right now is no reason to refuse: every fetch runs the guard again
+                pass  # a name needs DNS to judge; every fetch runs the full guard, so judging it now adds nothing
             accepted.append(outline)
         for result in feedlist.add_feeds(self.settings.feeds, accepted, allow_file=allow_file):
             if result.error:
@@ -319,6 +321,11 @@ class Service:
     def story(self, id_or_url: str | int) -> StoryRow | None:
         key: str | int = int(id_or_url) if isinstance(id_or_url, str) and id_or_url.isdigit() else id_or_url
         return self.store.get_story(key)
+
+
+async def _no_dns(host: str) -> list[str]:
+    """A resolver that knows nothing: the guard then judges only what needs no lookup (literal addresses, localhost)."""
+    raise OSError(f"{host} not looked up")
 
 
 def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:

@@ -6,12 +6,15 @@ import gzip as gzip_module
 import sys
 import threading
 import zlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+import httpx
 
 _CHUNK = 256 * 1024
 _ZEROS = bytes(1 << 20)
@@ -281,3 +284,43 @@ def _not_modified(route: Route, request_headers: dict[str, str]) -> bool:
 
 def _weak(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
+
+
+PUBLIC_IP = "93.184.216.34"
+
+
+def resolver_for(table: dict[str, Sequence[str]]) -> Callable[[str], Awaitable[Sequence[str]]]:
+    """A resolver for the SSRF guard that knows only `table` (host -> addresses)."""
+
+    async def resolve(host: str) -> Sequence[str]:
+        if host not in table:
+            raise OSError(f"no such host {host}")
+        return table[host]
+
+    return resolve
+
+
+class PublicNameTransport(httpx.AsyncBaseTransport):
+    """Plays DNS pointing a public name at the local server: requests for `name` go to 127.0.0.1:`port`.
+
+    The Host header keeps the public name, as it would after a real DNS lookup.
+    """
+
+    def __init__(self, name: str, port: int) -> None:
+        self._name, self._port = name, port
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == self._name:
+            # A copy: httpx resolves relative redirects against the original request, which must keep its name.
+            request = httpx.Request(
+                request.method,
+                request.url.copy_with(host="127.0.0.1", port=self._port),
+                headers=request.headers,
+                stream=request.stream,
+                extensions=request.extensions,
+            )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

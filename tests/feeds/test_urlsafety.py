@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from bot.errors import FeedError, UnsafeURLError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.urlsafety import check_url, classify_address, is_public_address, parse_numeric_host
-from tests.httpserver import FeedServer, Route, redirect
+from tests.httpserver import PUBLIC_IP, FeedServer, PublicNameTransport, Route, redirect, resolver_for
 
 RSS = b"<rss/>"
-PUBLIC_IP = "93.184.216.34"
-
-
-def resolver_for(table: dict[str, Sequence[str]]):  # type: ignore[no-untyped-def]
-    async def resolve(host: str) -> Sequence[str]:
-        if host not in table:
-            raise OSError(f"no such host {host}")
-        return table[host]
-
-    return resolve
 
 
 @pytest.mark.parametrize(
@@ -200,32 +189,6 @@ async def test_fetch_allows_the_local_server_when_private_is_allowed(feed_server
     assert len(feed_server.requests("/feed")) == 1
 
 
-class _PublicNameTransport(httpx.AsyncBaseTransport):
-    """Plays DNS pointing a public name at the local server: requests for `name` go to 127.0.0.1:`port`.
-
-    The Host header keeps the public name, as it would after a real DNS lookup.
-    """
-
-    def __init__(self, name: str, port: int) -> None:
-        self._name, self._port = name, port
-        self._inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host == self._name:
-            # A copy: httpx resolves relative redirects against the original request, which must keep its name.
-            request = httpx.Request(
-                request.method,
-                request.url.copy_with(host="127.0.0.1", port=self._port),
-                headers=request.headers,
-                stream=request.stream,
-                extensions=request.extensions,
-            )
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 @pytest.fixture
 async def public_looking(feed_server: FeedServer) -> AsyncIterator[HttpFetcher]:
     """A guarded fetcher that believes news.example is a public host; its connections reach the local server."""
@@ -233,7 +196,7 @@ async def public_looking(feed_server: FeedServer) -> AsyncIterator[HttpFetcher]:
         timeout=2.0,
         allow_private=False,
         resolver=resolver_for({"news.example": [PUBLIC_IP]}),
-        transport=_PublicNameTransport("news.example", feed_server.port),
+        transport=PublicNameTransport("news.example", feed_server.port),
     ) as fetcher:
         yield fetcher
 
