@@ -234,6 +234,8 @@ class Service:
             )
         except FeedError as e:
             return self._failed(feed, e.reason, None)
+        if parsed.warning:
+            self.store.log_feed_problem(feed.id, now, f"parsed with a problem: {parsed.warning}")
         decisions = self._decide(feed.id, parsed.entries)
         texts = await self._extract_pages(feed, decisions) if self.settings.extract_articles else {}
         counts = self.store.save_entries(feed.id, decisions, self.now(), texts=texts)

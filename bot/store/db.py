@@ -272,9 +272,8 @@ class Store:
                         [d.entry_hash, entry.url, stamp, feed_id, entry.guid],
                     )
                     continue
-                story_id = d.story_id
-                if story_id is None and d.action == "source":
-                    story_id = self._story_id_by_url(conn, d.url)
+                # Another feed polled concurrently may have stored this URL since the decision: look again.
+                story_id = d.story_id or (self._story_id_by_url(conn, d.url) if d.url else None)
                 if story_id is None:
                     new += 1
                     text = texts.get(entry.guid) or entry.text
@@ -303,6 +302,7 @@ class Store:
                     """
                     INSERT INTO story_sources (story_id, feed_id, guid, url, entry_hash, first_seen_at, last_seen_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(feed_id, guid) DO NOTHING  -- a second process polling the same feed got here first
                     """,
                     [story_id, feed_id, entry.guid, entry.url, d.entry_hash, stamp, stamp],
                 )

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import gzip
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from bot.errors import FeedError, HTTPStatusError, UnsafeURLError
 from bot.feeds.fetch import HttpFetcher, parse_max_age, parse_retry_after
 from bot.feeds.types import Validators
 from tests.httpserver import FeedServer, Route, gzip_bomb, huge_body, redirect, stall
+from tests.memory import rss_growth_mb
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 ETAG = '"rev-7"'
@@ -31,30 +30,6 @@ async def fetcher() -> AsyncIterator[HttpFetcher]:
     # allow_private: the test server is on 127.0.0.1; the guard itself is tested in test_urlsafety.py.
     async with HttpFetcher(timeout=2.0, allow_private=True) as f:
         yield f
-
-
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise LookupError(field)
-
-
-@contextmanager
-def rss_growth_mb() -> Iterator[list[float]]:
-    """Peak resident-memory growth over the block, in MB (VmHWM after resetting it, so earlier peaks don't hide it)."""
-    if not Path("/proc/self/status").exists():
-        pytest.skip("needs Linux /proc to measure memory")
-    gc.collect()
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # "5" resets the peak RSS counter (Linux >= 4.0)
-        field = "VmHWM"
-    except OSError:
-        field = "VmRSS"  # without a resettable peak, the end value is the best we can see
-    before = _status_kb("VmRSS")
-    growth = [0.0]
-    yield growth
-    growth[0] = (_status_kb(field) - before) / 1024
 
 
 async def test_200_returns_body_validators_and_lowercased_headers(
