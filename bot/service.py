@@ -21,7 +21,7 @@ from bot.feeds.extract import extract_article
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.parse import parse_feed
 from bot.feeds.schedule import after_error, after_success
-from bot.feeds.types import Fetcher, ParsedEntry, ParsedFeed
+from bot.feeds.types import Fetcher, ParsedEntry, ParsedFeed, Validators
 from bot.feeds.urlsafety import check_url
 from bot.store import Store, open_store
 from bot.store.db import FeedRow, StoryRow
@@ -81,7 +81,8 @@ class Service:
         self.fetcher = fetcher
         self.now = now
         self._pool: Executor | None = None
-        self._feed_list_mtime: float | None = None
+        self._feed_list: feedlist.FeedList | None = None
+        self._feed_list_mtime: int | None = None
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
@@ -92,14 +93,17 @@ class Service:
 
     # -- the feed list -------------------------------------------------------------------------------------------
     def sync_feed_list(self, *, force: bool = False) -> feedlist.FeedList:
-        """Load feeds.yaml (validated) and mirror it into the store when it changed since the last look."""
+        """The validated feeds.yaml, mirrored into the store; re-read only when the file changed (or `force`)."""
         path = self.settings.feeds
-        loaded = feedlist.load_feed_list(path)
-        mtime = path.stat().st_mtime_ns
-        if force or mtime != self._feed_list_mtime:
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            mtime = None  # load_feed_list says what is wrong with the path
+        if force or self._feed_list is None or mtime != self._feed_list_mtime:
+            loaded = feedlist.load_feed_list(path)
             self.store.sync_feeds(((f.url, f.title, f.lang, f.interval, f.enabled) for f in loaded.feeds), self.now())
-            self._feed_list_mtime = mtime
-        return loaded
+            self._feed_list, self._feed_list_mtime = loaded, mtime
+        return self._feed_list
 
     def feeds(self) -> list[FeedRow]:
         self.sync_feed_list()
@@ -226,6 +230,8 @@ class Service:
         now = self.now()
         next_fetch_at = after_success(now, interval, max_age=fetched.max_age, retry_after=fetched.retry_after)
         if fetched.not_modified or fetched.content is None:
+            if feed.content_error:  # unchanged since it failed to parse: still broken, and no need to parse again
+                return self._failed(feed, feed.last_error or "content unchanged since it failed to parse", None)
             self.store.record_fetch_ok(feed.id, now, validators=feed.validators, next_fetch_at=next_fetch_at)
             return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, not_modified=True)
         try:
@@ -233,7 +239,7 @@ class Service:
                 parse_feed, fetched.content, url=fetched.final_url, content_type=fetched.headers.get("content-type")
             )
         except FeedError as e:
-            return self._failed(feed, e.reason, None)
+            return self._failed(feed, e.reason, None, content_validators=fetched.validators)
         if parsed.warning:
             self.store.log_feed_problem(feed.id, now, f"parsed with a problem: {parsed.warning}")
         decisions = self._decide(feed.id, parsed.entries)
@@ -281,7 +287,14 @@ class Service:
         pairs = await asyncio.gather(*(one(entry) for entry in wanted))
         return {guid: text for guid, text in pairs if text}
 
-    def _failed(self, feed: FeedRow, reason: str, retry_after: float | None) -> FeedResult:
+    def _failed(
+        self,
+        feed: FeedRow,
+        reason: str,
+        retry_after: float | None,
+        *,
+        content_validators: Validators | None = None,
+    ) -> FeedResult:
         now = self.now()
         state = after_error(
             now,
@@ -297,6 +310,7 @@ class Service:
             error_count=state.error_count,
             next_fetch_at=state.next_fetch_at,
             disable=state.disable,
+            content_validators=content_validators,
         )
         if state.disable:
             log.warning("feed %s disabled after %d consecutive failures: %s", feed.url, state.error_count, reason)

@@ -77,6 +77,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.log: list[LoggedRequest] = []
+        self.connections = 0  # TCP connections accepted: shows whether clients reuse them
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -150,6 +151,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: one stderr line per request would drown test output
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.feed_server._lock:
+            self.server.feed_server.connections += 1
 
     def do_GET(self) -> None:
         self._answer(head=False)

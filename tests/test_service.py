@@ -11,7 +11,7 @@ import yaml
 from bot.config import Settings, load_settings
 from bot.feeds.parse import parse_feed
 from bot.service import Service, make_service
-from tests.httpserver import FeedServer
+from tests.httpserver import FeedServer, Route
 from tests.realfeeds import LAST_MODIFIED, etag_of, real_feeds, serve
 
 # The two real feeds that are broken beyond use (no entries and an XML syntax error).
@@ -72,14 +72,16 @@ async def test_real_feeds_first_poll_304s_then_one_change(tmp_path: Path, feed_s
         cpu_calls = counting_cpu(service)
         second = {r.url: r for r in await service.poll(force=True)}
         for url, feed in served.items():
-            if feed.path.name in BROKEN:
-                continue
             [request] = feed_server.requests(_path(url))
             assert request.headers["if-none-match"] == etag_of(feed.path.read_bytes())
             assert request.headers["if-modified-since"] == LAST_MODIFIED
-            assert second[url].not_modified
-        assert cpu_calls == ["parse_feed"] * len(BROKEN)  # only the broken ones, which never gave validators
+            if feed.path.name in BROKEN:  # unchanged broken content stays an error, without a second download
+                assert second[url].error == first[url].error
+            else:
+                assert second[url].not_modified
+        assert cpu_calls == []
         assert service.store.count_stories() == stored
+        assert all(f.error_count == 2 for f in service.feeds() if Path(f.url).name in BROKEN)
 
         # 3. One feed gains an item: the next poll stores exactly that entry.
         url, feed = next((u, f) for u, f in served.items() if f.path.name == "rss_2.0_ilgiornale.xml")
@@ -120,3 +122,26 @@ async def test_paused_feed_is_not_polled(tmp_path: Path, feed_server: FeedServer
         await service.aclose()
     assert len(results) == (1 if enabled else 0)
     assert len(feed_server.requests()) == (1 if enabled else 0)
+
+
+async def test_broken_feed_is_not_downloaded_again_until_it_changes(tmp_path: Path, feed_server: FeedServer) -> None:
+    broken = next(f for f in real_feeds() if f.path.name in BROKEN).path.read_bytes()
+    feed_server.routes["/feed"] = Route(body=broken, etag='"broken"')
+    write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
+    service = make_service(make_settings(tmp_path))
+    try:
+        [first] = await service.poll(force=True)
+        calls = counting_cpu(service)
+        [second] = await service.poll(force=True)
+        assert first.error and second.error == first.error and calls == []
+        assert [r.headers.get("if-none-match") for r in feed_server.requests()] == [None, '"broken"']
+        assert service.feed(first.feed_id).error_count == 2
+
+        good = real_feeds()[0].path.read_bytes()
+        feed_server.routes["/feed"] = Route(body=good, etag=etag_of(good))
+        [third] = await service.poll(force=True)
+        assert third.error is None and third.new > 0 and calls == ["parse_feed"]
+        state = service.feed(first.feed_id)
+        assert (state.status, state.error_count, state.content_error) == ("ok", 0, False)
+    finally:
+        await service.aclose()

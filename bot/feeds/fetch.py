@@ -256,7 +256,13 @@ class HttpFetcher:
         status = response.status_code
         if status != 304 and not 200 <= status < 300:
             raise HTTPStatusError(url, status, _status_text(response, retry_after), retry_after)
-        content = None if status == 304 else await self._read_body(url, response)
+        if status == 304:
+            # Drain the (empty) body: httpcore drops a connection whose response was never read, and a poll of
+            # hundreds of unchanged feeds would then pay a new TCP handshake for every one of them.
+            await response.aread()
+            content = None
+        else:
+            content = await self._read_body(url, response)
         return FetchResult(
             url=url,
             final_url=str(response.url),

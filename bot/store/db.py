@@ -42,6 +42,7 @@ class FeedRow:
     last_fetch_at: str | None
     next_fetch_at: str | None
     feed_title: str | None
+    content_error: bool = False  # the validators belong to content that failed to parse
 
     @property
     def validators(self) -> Validators:
@@ -96,15 +97,15 @@ class SaveCounts:
 
 _FEED_COLUMNS = (
     "id, url, title, lang, interval, enabled, auto_disabled, etag, last_modified, error_count, last_error, "
-    "last_error_at, last_ok_at, last_fetch_at, next_fetch_at, feed_title"
+    "last_error_at, last_ok_at, last_fetch_at, next_fetch_at, feed_title, content_error"
 )
 _STORY_COLUMNS = "id, url, link, title, text, extracted, published, author, content_hash, created_at, updated_at"
 
 
 def _feed(row: Sequence[Any]) -> FeedRow:
     values = list(row)
-    values[5] = bool(values[5])
-    values[6] = bool(values[6])
+    for flag in (5, 6, 16):
+        values[flag] = bool(values[flag])
     return FeedRow(*values)
 
 
@@ -174,8 +175,8 @@ class Store:
         with self._lock, self.db.atomic():
             self.db.execute(
                 """
-                UPDATE feeds SET etag = ?, last_modified = ?, error_count = 0, last_ok_at = ?, last_fetch_at = ?,
-                    next_fetch_at = ?, feed_title = coalesce(?, feed_title)
+                UPDATE feeds SET etag = ?, last_modified = ?, error_count = 0, content_error = 0, last_ok_at = ?,
+                    last_fetch_at = ?, next_fetch_at = ?, feed_title = coalesce(?, feed_title)
                 WHERE id = ?
                 """,
                 [
@@ -190,8 +191,18 @@ class Store:
             )
 
     def record_fetch_error(
-        self, feed_id: int, now: datetime, *, message: str, error_count: int, next_fetch_at: datetime, disable: bool
+        self,
+        feed_id: int,
+        now: datetime,
+        *,
+        message: str,
+        error_count: int,
+        next_fetch_at: datetime,
+        disable: bool,
+        content_validators: Validators | None = None,
     ) -> None:
+        """A failed fetch or parse. `content_validators`: the response parsed badly; keep its validators so the next
+        poll can ask "changed since?" instead of downloading the same broken content again."""
         with self._lock, self.db.atomic():
             self.db.execute(
                 """
@@ -201,6 +212,11 @@ class Store:
                 """,
                 [error_count, message, iso(now), iso(now), iso(next_fetch_at), int(disable), feed_id],
             )
+            if content_validators is not None:
+                self.db.execute(
+                    "UPDATE feeds SET etag = ?, last_modified = ?, content_error = 1 WHERE id = ?",
+                    [content_validators.etag, content_validators.last_modified, feed_id],
+                )
             self.log_feed_problem(feed_id, now, message)
 
     def log_feed_problem(self, feed_id: int, now: datetime, message: str) -> None:

@@ -67,3 +67,10 @@ def m0001(db: Database) -> None:
         CREATE INDEX story_sources_story ON story_sources(story_id);
         """
     )
+
+
+@migrations(name="0002_feed_content_error")
+def m0002(db: Database) -> None:
+    # Set when the stored validators belong to content that failed to parse: a 304 then means "still broken",
+    # so a broken feed costs its publisher a conditional GET per poll instead of a full download.
+    db.execute("ALTER TABLE feeds ADD COLUMN content_error INTEGER NOT NULL DEFAULT 0")

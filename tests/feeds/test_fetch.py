@@ -313,3 +313,12 @@ async def test_file_urls_obey_the_size_cap_and_report_missing_files(tmp_path: Pa
             await fetcher.fetch((tmp_path / "missing.xml").as_uri(), allow_file=True)
         with pytest.raises(FeedError, match="not a regular file"):
             await fetcher.fetch(tmp_path.as_uri(), allow_file=True)
+
+
+async def test_conditional_gets_reuse_one_connection(fetcher: HttpFetcher, feed_server: FeedServer) -> None:
+    feed_server.routes["/feed"] = Route(body=RSS, etag=ETAG)
+    for _ in range(10):
+        assert (await fetcher.fetch(feed_server.url("/feed"), Validators(etag=ETAG))).not_modified
+    for _ in range(5):
+        assert (await fetcher.fetch(feed_server.url("/feed"))).content == RSS
+    assert feed_server.connections == 1
