@@ -1,0 +1,148 @@
+"""Prints language-identification accuracy per language on FLORES-200 (sentences, headline snippets, with a correct or a wrong hint) beside plain lingua, and the detector's memory; never run as a test."""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from summarizer.detect import LinguaDetector  # noqa: E402
+from summarizer.types import DEFAULT_LANGUAGES, UNDETERMINED  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+FLORES = CORPORA / "mt_sum" / "flores200_devtest"
+FLORES_FILES = {
+    "en": "eng_Latn",
+    "it": "ita_Latn",
+    "de": "deu_Latn",
+    "fr": "fra_Latn",
+    "es": "spa_Latn",
+    "pt": "por_Latn",
+    "ru": "rus_Cyrl",
+    "ja": "jpn_Jpan",
+    "zh": "zho_Hans",
+}
+POLISH_FEED = CORPORA / "feeds" / "real" / "kagi-fastfeedparser" / "integration" / "expected" / "osm-pl.json"
+# Written for this benchmark (no Dutch in the corpora): news-style sentences and headlines.
+DUTCH = [
+    "De regering heeft vandaag nieuwe maatregelen aangekondigd om de stijgende energieprijzen te beteugelen.",
+    "Volgens het rapport van de centrale bank zal de economie volgend jaar slechts licht groeien.",
+    "Onderzoekers hebben een nieuw taalmodel gepresenteerd dat veel minder stroom verbruikt.",
+    "Waarom blijven de huizenprijzen stijgen terwijl de rente omhoog gaat?",
+    "Kabinet schrapt subsidie voor zonnepanelen",
+]
+
+
+def flores(lang: str) -> list[str]:
+    return (FLORES / f"{FLORES_FILES[lang]}.devtest").read_text(encoding="utf-8").splitlines()
+
+
+def snippet(line: str, lang: str) -> str:
+    """A headline/question-length piece: the first 4 words, or the first 8 characters of Japanese and Chinese."""
+    return line[:8] if lang in ("ja", "zh") else " ".join(line.split()[:4])
+
+
+def polish_texts() -> list[str]:
+    entries = json.loads(POLISH_FEED.read_text(encoding="utf-8"))["entries"]
+    # Entries 1 and 2 of the feed are in English ("SotM EU 2024 – Community tickets", "Introducing another sponsor").
+    polish = [entry for i, entry in enumerate(entries) if i not in (1, 2)]
+    texts = [entry["title"] for entry in polish]
+    texts += [re.sub(r"<[^>]+>", " ", entry["description"]) for entry in polish]
+    return texts
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def share(hits: int, total: int) -> str:
+    return f"{100 * hits / total:6.2f}%"
+
+
+def main() -> None:
+    languages: Sequence[str] = DEFAULT_LANGUAGES
+    sentences = {lang: flores(lang) for lang in languages}
+    snippets = {lang: [snippet(line, lang) for line in lines] for lang, lines in sentences.items()}
+
+    rss_before = max_rss_mb()
+    started = time.perf_counter()
+    detector = LinguaDetector(languages)
+    detector.detect("warm up: builds the detector")
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    full = {lang: detector.evidence_many(texts) for lang, texts in sentences.items()}
+    short = {lang: detector.evidence_many(texts) for lang, texts in snippets.items()}
+    swept = time.perf_counter() - started
+    rss_ours = max_rss_mb()
+
+    print(f"FLORES-200 devtest, {len(next(iter(sentences.values())))} lines per language; snippet = first 4 words")
+    print(
+        "(ja/zh: first 8 characters). flips = sentences that some wrong hint (8 each) turns into the hinted language;"
+    )
+    print("wrong-hint snip = snippets still right under every wrong hint (a hint is meant to win there: its cost).")
+    print()
+    header = (
+        f"{'lang':4} {'sentences':>10} {'snippets':>10} {'+hint':>8} {'flips':>6} {'wrong-hint snip':>16}"
+        f" | {'lingua sent':>11} {'lingua snip':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    plain = LanguageDetectorBuilder.from_languages(
+        *(Language.from_iso_code_639_1(IsoCode639_1.from_str(code)) for code in languages)
+    ).build()
+
+    def plain_hits(texts: list[str], lang: str) -> int:
+        found = plain.detect_languages_in_parallel_of(texts)
+        return sum(1 for item in found if item is not None and item.iso_code_639_1.name.lower() == lang)
+
+    totals = dict.fromkeys(("sent", "snip", "hint", "flips", "wrong", "plain_sent", "plain_snip"), 0)
+    count = 0
+    for lang in languages:
+        n = len(sentences[lang])
+        sent = sum(evidence.decide().lang == lang for evidence in full[lang])
+        snip = sum(evidence.decide().lang == lang for evidence in short[lang])
+        hint = sum(evidence.decide(lang).lang == lang for evidence in short[lang])
+        wrong_hints = [other for other in languages if other != lang]
+        flips = sum(
+            any(evidence.decide(other).lang == other != evidence.decide().lang for other in wrong_hints)
+            for evidence in full[lang]
+        )
+        # Snippets answered right under every wrong hint (the hint is meant to win there: this shows its cost).
+        wrong = sum(all(evidence.decide(other).lang == lang for other in wrong_hints) for evidence in short[lang])
+        plain_sent = plain_hits(sentences[lang], lang)
+        plain_snip = plain_hits(snippets[lang], lang)
+        for key, value in zip(totals, (sent, snip, hint, flips, wrong, plain_sent, plain_snip), strict=True):
+            totals[key] += value
+        count += n
+        print(
+            f"{lang:4} {share(sent, n):>10} {share(snip, n):>10} {share(hint, n):>8} {flips:>6} {share(wrong, n):>16}"
+            f" | {share(plain_sent, n):>11} {share(plain_snip, n):>11}"
+        )
+    print("-" * len(header))
+    print(
+        f"{'all':4} {share(totals['sent'], count):>10} {share(totals['snip'], count):>10}"
+        f" {share(totals['hint'], count):>8} {totals['flips']:>6} {share(totals['wrong'], count):>16}"
+        f" | {share(totals['plain_sent'], count):>11} {share(totals['plain_snip'], count):>11}"
+    )
+    print()
+    for name, texts in (("Polish (osm-pl feed)", polish_texts()), ("Dutch", DUTCH)):
+        found = [detection.lang for detection in detector.detect_many(texts)]
+        print(f"{name}: {sum(lang == UNDETERMINED for lang in found)}/{len(texts)} -> und {found}")
+    print()
+    print(f"detector: built and warmed in {built:.2f} s; {2 * count} texts in {swept:.2f} s")
+    print(f"max RSS: {rss_before:.0f} MB before the detector, {rss_ours:.0f} MB after the sweep")
+    print(f"         (+{rss_ours - rss_before:.0f} MB: high-accuracy models of {len(languages)} languages + screen)")
+
+
+if __name__ == "__main__":
+    main()
