@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +148,40 @@ async def test_broken_feed_is_not_downloaded_again_until_it_changes(tmp_path: Pa
         assert (state.status, state.error_count, state.content_error) == ("ok", 0, False)
     finally:
         await service.aclose()
+
+
+async def test_failing_feed_backs_off_then_is_disabled_until_enabled(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.routes["/feed"] = Route(status=500)
+    write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
+    clock = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
+    service = make_service(make_settings(tmp_path, max_failures=3, poll_interval=600), now=lambda: clock[0])
+    try:
+        [result] = await service.poll()
+        state = service.feed(result.feed_id)
+        assert (state.status, state.error_count) == ("error", 1)
+        assert await service.poll() == []  # backing off: not due yet
+        clock[0] += timedelta(seconds=600)
+        await service.poll()
+        clock[0] += timedelta(seconds=1200)  # the interval doubled
+        await service.poll()
+        state = service.feed(result.feed_id)
+        assert (state.status, state.error_count, state.last_error) == ("disabled", 3, "HTTP 500 Internal Server Error")
+        clock[0] += timedelta(days=2)
+        assert await service.poll(force=True) == []  # disabled feeds wait for an admin, even with --once
+        assert len(feed_server.requests()) == 3
+
+        feed_server.routes["/feed"] = Route(body=real_feeds()[0].path.read_bytes())
+        assert service.set_feed_enabled(str(result.feed_id), True).status == "ok"
+        [again] = await service.poll()
+        assert again.error is None and service.feed(result.feed_id).status == "ok"
+    finally:
+        await service.aclose()
+
+
+def test_service_imports_neither_torch_nor_telegram() -> None:
+    code = (
+        "import sys, bot.service, bot.cli; "
+        "heavy = [m for m in ('torch', 'transformers', 'telegram') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
