@@ -20,8 +20,11 @@ RUN pip install .
 
 COPY feeds.yaml /opt/newsbot/feeds.default.yaml
 RUN useradd --system --create-home --uid 10001 newsbot \
-    && mkdir -p /data && chown newsbot:newsbot /data
+    && mkdir -p /data "$NEWSBOT_MODEL_DIR" && chown newsbot:newsbot /data "$NEWSBOT_MODEL_DIR"
 USER newsbot
+# The models go into the image, so the container never needs the hub: every language the default feed list offers.
+RUN NEWSBOT_FEEDS=/opt/newsbot/feeds.default.yaml newsbot models download
+ENV HF_HUB_OFFLINE=1
 VOLUME ["/data"]
 
 # On first start the volume holds no feed list yet: seed it from the curated default, never overwrite an edited one.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import re
 import sys
 import tempfile
@@ -75,7 +76,9 @@ async def polls(settings_dir: Path, urls: list[str]) -> tuple[int, float, float,
         feeds=settings_dir / "feeds.yaml",
         allow_private_urls=True,
         extract_articles=False,
-        per_host_concurrency=16,  # every copy lives on 127.0.0.1; a real poll spreads over many hosts
+        per_host_concurrency=int(
+            os.environ.get("BENCH_PER_HOST", "16")
+        ),  # every copy lives on 127.0.0.1; a real poll spreads over many hosts
     )
     service = make_service(settings)
     try:

@@ -18,11 +18,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from bot.config import load_settings
-from bot.errors import NewsbotError
-from bot.service import FeedResult, Service, make_service
+from bot.errors import ModelError, NewsbotError
+from bot.feeds.feedlist import engine_config, load_feed_list
+from bot.service import EnrichReport, FeedResult, Service, make_service
 from bot.store.db import FeedRow, StoryRow
+from summarizer.errors import EngineError
 
 app = typer.Typer(help="newsbot: a self-hosted multilingual AI-industry news bot.", no_args_is_help=True)
 feeds_app = typer.Typer(
@@ -30,10 +33,13 @@ feeds_app = typer.Typer(
 )
 stories_app = typer.Typer(help="What is stored.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
+models_app = typer.Typer(help="The local language models.", no_args_is_help=True)
 app.add_typer(stories_app, name="stories")
+app.add_typer(models_app, name="models")
 
-out = Console()
-err = Console(stderr=True)
+# Markup off: titles, errors and arguments are data from feeds and users ("[video]", "[/b]"); styling is explicit.
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,7 +62,7 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except NewsbotError as e:
-            err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+            err.print(Text.assemble(("error:", "red"), f" {e}"))
             raise typer.Exit(1) from None
 
     return wrapper
@@ -94,8 +100,9 @@ def poll(
 ) -> None:
     """Fetch feeds, store new and changed stories. Without --once: keep polling on each feed's schedule."""
     if once:
-        results = with_service(_poll_once_with_progress)
+        results, enriched = with_service(_poll_once_with_progress)
         _print_poll_report(results)
+        _print_enrich_report(enriched)
         return
 
     async def forever(service: Service) -> None:
@@ -106,13 +113,35 @@ def poll(
     with_service(forever)
 
 
-async def _poll_once_with_progress(service: Service) -> list[FeedResult]:
+def _progress(label: str) -> Progress:
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
+
+
+async def _poll_once_with_progress(service: Service) -> tuple[list[FeedResult], EnrichReport | str]:
+    """Ingest every feed, then summarize what is new. Missing models leave stories stored, unsummarized: said once."""
     feeds = service.due_feeds(force=True)
-    with Progress(
-        TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
-    ) as bar:
+    with _progress("polling") as bar:
         task = bar.add_task("poll", total=len(feeds))
-        return await service.poll(force=True, progress=lambda _: bar.advance(task))
+        results = await service.poll(force=True, progress=lambda _: bar.advance(task))
+    try:
+        pending = service.pending_enrichment()
+        with _progress("summarizing") as bar:
+            task = bar.add_task("enrich", total=pending)
+            enriched: EnrichReport | str = await service.enrich(progress=lambda n: bar.advance(task, n))
+    except ModelError as e:
+        enriched = str(e)
+    return results, enriched
+
+
+def _print_enrich_report(report: EnrichReport | str) -> None:
+    if isinstance(report, str):
+        err.print(Text.assemble(("stories stored but not summarized:", "yellow"), f" {report}"))
+        return
+    out.print(f"summarized {report.done} stories, {report.failed} failed")
+    for reason in report.errors:
+        err.print(Text.assemble(("summary failed:", "yellow"), f" {reason}"))
 
 
 def _print_poll_report(results: list[FeedResult]) -> None:
@@ -154,6 +183,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 # -- feeds ------------------------------------------------------------------------------------------------------------
 def _feed_json(feed: FeedRow) -> dict[str, Any]:
     data = asdict(feed)
+    data["title"] = feed.title or feed.feed_title
     data["status"] = feed.status
     return data
 
@@ -245,11 +275,11 @@ def feeds_import_opml(file: Path = typer.Argument(..., exists=True, dir_okay=Fal
     """Add every feed listed in an OPML file (safe parsing: no external entities, no entity expansion)."""
 
     async def body(service: Service) -> Any:
-        return await service.import_opml(file.read_bytes(), allow_file=True)
+        return await service.import_opml(file.read_bytes())
 
     report = with_service(body)
     for url, why in report.skipped:
-        err.print(f"skipped {url}: {why}", highlight=False)
+        err.print(f"skipped {url}: {why}")
     out.print(f"imported {len(report.added)} feeds, skipped {len(report.skipped)}")
 
 
@@ -277,10 +307,16 @@ def _story_json(story: StoryRow) -> dict[str, Any]:
         "url": story.link,
         "canonical_url": story.url,
         "title": story.title,
-        "lang": None,
+        "lang": story.lang,
+        "lang_confidence": story.lang_confidence,
         "text": story.text,
-        "title_en": None,
-        "summary_en": None,
+        "title_en": story.title_en,
+        "summary_en": story.summary_en,
+        "text_en": story.text_en,
+        "translated": story.translated,
+        "models": story.models,
+        "enriched_at": story.enriched_at,
+        "enrich_error": story.enrich_error,
         "extracted": story.extracted,
         "published": story.published,
         "author": story.author,
@@ -320,23 +356,60 @@ def stories_list(
 
 @stories_app.command("show")
 @friendly
-def stories_show(id_or_url: str, as_json: bool = typer.Option(False, "--json")) -> None:
-    """One story: its text and every feed it came from."""
+def stories_show(
+    id_or_url: str,
+    as_json: bool = typer.Option(False, "--json"),
+    lang: str | None = typer.Option(None, "--lang", help="Also give title and summary in this language (ISO 639-1)."),
+) -> None:
+    """One story: its text, its English summary (and one in --lang), and every feed it came from."""
 
-    async def body(service: Service) -> StoryRow | None:
-        return service.story(id_or_url)
+    async def body(service: Service) -> tuple[StoryRow, tuple[str, str] | None]:
+        story = service.story(id_or_url)
+        if story is None:
+            raise NewsbotError(f"no story with id or URL {id_or_url!r}; `newsbot stories list` shows them")
+        return story, (await service.summary_in(story, lang) if lang else None)
 
-    story = with_service(body)
-    if story is None:
-        raise NewsbotError(f"no story with id or URL {id_or_url!r}; `newsbot stories list` shows them")
+    story, localized = with_service(body)
     if as_json:
-        out.print_json(json.dumps(_story_json(story)))
+        data = _story_json(story)
+        if lang and localized:
+            data["summary_lang"] = lang
+            data[f"title_{lang}"], data[f"summary_{lang}"] = localized
+        out.print_json(json.dumps(data))
         return
-    out.print(f"[bold]{story.title}[/bold]", highlight=False)
-    out.print(f"{story.link or ''}  {story.published or story.created_at}", highlight=False)
-    out.print(story.text, highlight=False, markup=False)
+    out.print(Text(story.title, style="bold"))
+    out.print(f"{story.link or ''}  {story.published or story.created_at}  lang: {story.lang or '?'}")
+    summary = localized or ((story.title_en, story.summary_en) if story.summary_en else None)
+    if summary:
+        out.print(Text.assemble("\n", (summary[0] or "", "bold"), "\n", summary[1] or ""))
+    elif story.enrich_error:
+        out.print(f"\nnot summarized: {story.enrich_error}")
+    out.print("\n" + story.text)
     for source in story.sources:
-        out.print(f"source: {source.feed_title or source.feed_url} ({source.url or source.guid})", highlight=False)
+        out.print(f"source: {source.feed_title or source.feed_url} ({source.url or source.guid})")
+
+
+# -- models -----------------------------------------------------------------------------------------------------------
+@models_app.command("download")
+@friendly
+def models_download(
+    lang: str | None = typer.Option(None, help="Comma-separated languages (default: those in feeds.yaml)."),
+) -> None:
+    """Fetch and cache every configured model into NEWSBOT_MODEL_DIR, for offline use (HF_HUB_OFFLINE=1)."""
+    from summarizer.download import download_models
+
+    settings = load_settings()
+    config = engine_config(load_feed_list(settings.feeds), settings)
+    languages = [code.strip() for code in lang.split(",") if code.strip()] if lang else None
+
+    def report(name: str, status: str) -> None:
+        err.print(f"{name}: {status.replace('_', ' ')}")
+
+    try:
+        fetched = download_models(config, languages, progress=report)
+    except EngineError as e:
+        raise ModelError(str(e)) from e
+    out.print(f"{len(fetched)} models cached in {config.model_dir}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,6 +59,11 @@ class EngineConfig:
     torch_threads: int | None = None
     max_loaded_pairs: int = 4
     translate_beams: int = 2
+    # A sentence's translation gets at most ceil(source tokens × max_ratio) + extra_tokens new tokens, and at least
+    # source tokens × min_ratio (per batch: of its longest sentence); min_ratio > 0 only to force lengths (benchmarks).
+    translate_max_ratio: float = 1.5
+    translate_extra_tokens: int = 10
+    translate_min_ratio: float = 0.0
     summary_beams: int = 4
     summary_max_tokens: int = 142
     summary_min_tokens: int = 30

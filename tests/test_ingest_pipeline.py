@@ -3,10 +3,12 @@ feedparser corpus going through parse and store."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bot.errors import FeedError
@@ -163,3 +165,61 @@ def test_feedparser_corpus_goes_through_parse_and_store(store: Any, now: Any) ->
         blob = " ".join(row).lower()
         assert "<script" not in blob and "javascript:" not in blob
         assert not any(f" on{event}=" in blob for event in ("load", "error", "click", "mouseover", "focus"))
+
+
+async def test_article_links_reach_no_other_private_host(tmp_path: Path, feed_server: FeedServer) -> None:
+    """Private addresses allowed for the feed do not extend to where its (untrusted) links point."""
+    feed_server.routes["/page"] = Route(body=italian_article_page(), content_type="text/html; charset=utf-8")
+    other_host = f"http://localhost:{feed_server.port}/page"
+    feed_server.routes["/feed"] = Route(
+        body=f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        f"<link>{other_host}</link><guid>1</guid><description>short teaser</description></item></channel></rss>".encode()
+    )
+    write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
+    service = make_service(make_settings(tmp_path, extract_articles=True))
+    try:
+        [result] = await service.poll(force=True)
+        problems = service.store.feed_errors(result.feed_id)
+        story = service.story(other_host)
+    finally:
+        await service.aclose()
+    assert (result.new, result.extracted) == (1, 0)
+    assert story is not None and story.text == "short teaser"
+    assert feed_server.requests("/page") == []
+    assert any("NEWSBOT_ALLOW_PRIVATE_URLS" in message for _, message in problems)
+
+
+async def test_a_failing_extractor_costs_the_page_not_the_feed(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(html: bytes | str, *, url: str) -> str:
+        raise FeedError(url, "extractor crashed")
+
+    monkeypatch.setattr("bot.service.extract_article", explode)
+    feed_server.routes["/page"] = Route(body=italian_article_page(), content_type="text/html; charset=utf-8")
+    feed_server.routes["/feed"] = Route(
+        body=f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        f"<link>{feed_server.url('/page')}</link><guid>1</guid><description>teaser</description></item>"
+        "</channel></rss>".encode()
+    )
+    write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
+    service = make_service(make_settings(tmp_path, extract_articles=True))
+    try:
+        [result] = await service.poll(force=True)
+        problems = service.store.feed_errors(result.feed_id)
+    finally:
+        await service.aclose()
+    assert (result.error, result.new, result.extracted) == (None, 1, 0)
+    assert any("extractor crashed" in message for _, message in problems)
+
+
+async def test_a_dead_worker_process_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    service = make_service(make_settings(tmp_path))
+    try:
+        service._ensure_pool()
+        with pytest.raises(FeedError, match="worker process died"):
+            await service._cpu(os._exit, 1)
+        assert await service._cpu(len, b"still works") == 11
+    finally:
+        await service.aclose()

@@ -11,19 +11,21 @@ import stat
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
 from typing import Self
 
+import httpcore
 import httpx
+from httpcore._backends.base import SOCKET_OPTION
 
 from bot.config import USER_AGENT, Settings
 from bot.errors import FeedError, HTTPStatusError, UnsafeURLError
 from bot.feeds.types import FetchResult, Validators
-from bot.feeds.urlsafety import Resolver, check_url
+from bot.feeds.urlsafety import Resolver, check_url, public_addresses
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,37 @@ class _HostSlots:
             del self._users[host], self._semaphores[host]
 
 
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Dials only public addresses: the host is resolved here, once, checked, and the checked address connected.
+
+    check_url() already refused the URL before any request; this closes DNS rebinding (a second lookup at connect
+    time answering 127.0.0.1). TLS still verifies and sends SNI for the host name: httpcore passes it separately.
+    """
+
+    def __init__(self, resolver: Resolver | None) -> None:
+        self._resolver = resolver
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await public_addresses(f"{host}:{port}", host, self._resolver)
+        return await self._inner.connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise UnsafeURLError(path, "unix sockets are never fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
 class HttpFetcher:
     """The real `Fetcher`: a total deadline, a decompressed-size cap, guarded redirects, per-host concurrency.
 
@@ -170,16 +203,30 @@ class HttpFetcher:
         self._resolver = resolver
         self._clock = clock or (lambda: datetime.now(UTC))
         self._slots = _HostSlots(per_host_concurrency)
-        self._client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
-            # Per-phase timeouts are only a backstop: the total deadline in fetch() is what bounds a trickling server.
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,  # every hop goes through the SSRF guard first, see _fetch_http
-            transport=transport,
-        )
+
+        def client(guarded: bool) -> httpx.AsyncClient:
+            if transport is None:
+                pool = httpx.AsyncHTTPTransport()
+                if guarded:
+                    # httpx offers no public hook for the network backend; its pool is httpcore's, which does.
+                    pool._pool._network_backend = _GuardedBackend(resolver)
+            return httpx.AsyncClient(
+                headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+                # Per-phase timeouts are only a backstop: the total deadline in fetch() bounds a trickling server.
+                timeout=httpx.Timeout(timeout),
+                follow_redirects=False,  # every hop goes through the SSRF guard first, see _fetch_http
+                transport=transport if transport is not None else pool,
+            )
+
+        # Keyed by "private addresses allowed": one pool dials only checked public addresses; the other exists only
+        # when the settings allow private feeds (a fetch may still ask for the guarded one, e.g. for article links).
+        self._clients = {False: client(guarded=True)}
+        if allow_private:
+            self._clients[True] = client(guarded=False)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -189,19 +236,31 @@ class HttpFetcher:
     ) -> None:
         await self.aclose()
 
-    async def fetch(self, url: str, validators: Validators | None = None, *, allow_file: bool = False) -> FetchResult:
+    async def fetch(
+        self,
+        url: str,
+        validators: Validators | None = None,
+        *,
+        allow_file: bool = False,
+        allow_private: bool | None = None,
+    ) -> FetchResult:
         """GET `url`, conditionally when `validators` are given; 304 gives content=None. Failures raise FeedError.
 
         `file://` URLs are read only when `allow_file` is true (the CLI); they obey the same size cap.
+        `allow_private` can only narrow the fetcher's own setting (article links from untrusted feeds).
         """
         validators = validators or Validators()
+        private = self.allow_private and allow_private is not False
         try:
             async with asyncio.timeout(self.timeout) as deadline:
                 # The guard judges the URL exactly as given, before anything connects (or merges it with a base).
-                await check_url(url, allow_private=self.allow_private, allow_file=allow_file, resolver=self._resolver)
+                await check_url(url, allow_private=private, allow_file=allow_file, resolver=self._resolver)
                 if urllib.parse.urlsplit(url).scheme.lower() == "file":
                     return await self._read_file(url, validators)
-                return await self._fetch_http(url, validators, deadline)
+                return await self._fetch_http(url, validators, deadline, private)
+        except UnsafeURLError as e:
+            # Refused at connect time, the error names host:port; the admin knows the feed URL.
+            raise e if e.url == url else UnsafeURLError(url, e.reason) from e
         except TimeoutError as e:
             raise FeedError(url, f"timed out after {self.timeout:.1f} s") from e
         except httpx.TimeoutException as e:
@@ -211,24 +270,27 @@ class HttpFetcher:
         except _TooLargeError as e:
             raise FeedError(url, f"response larger than {_size(self.max_bytes)}") from e
 
-    async def _fetch_http(self, url: str, validators: Validators, deadline: asyncio.Timeout) -> FetchResult:
+    async def _fetch_http(
+        self, url: str, validators: Validators, deadline: asyncio.Timeout, private: bool
+    ) -> FetchResult:
         headers: dict[bytes, bytes] = {}
         if validators.etag:
             headers[b"If-None-Match"] = _header_bytes(validators.etag)
         if validators.last_modified:
             headers[b"If-Modified-Since"] = _header_bytes(validators.last_modified)
         try:
-            request = self._client.build_request("GET", url, headers=headers)
+            client = self._clients[private]
+            request = client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
             raise UnsafeURLError(url, f"not a valid URL ({e})") from e
         for hop in range(self.max_redirects + 1):
             if hop:
-                await self._check_redirect(url, request.url)
+                await self._check_redirect(url, request.url, private)
             host = request.url.host
             with _paused(deadline):  # waiting for a busy host's turn is not the server being slow
                 await self._slots.acquire(host)
             try:
-                response = await self._client.send(request, stream=True)
+                response = await client.send(request, stream=True)
                 try:
                     if response.next_request is None:
                         result = await self._result(url, response, validators)
@@ -242,9 +304,9 @@ class HttpFetcher:
                 self._slots.release(host)
         raise FeedError(url, f"too many redirects (more than {self.max_redirects})")
 
-    async def _check_redirect(self, url: str, target: httpx.URL) -> None:
+    async def _check_redirect(self, url: str, target: httpx.URL, private: bool) -> None:
         try:
-            await check_url(target, allow_private=self.allow_private, resolver=self._resolver)
+            await check_url(target, allow_private=private, resolver=self._resolver)
         except FeedError as e:
             # Name the feed URL (what the admin knows) and the hop that was refused.
             error_type = UnsafeURLError if isinstance(e, UnsafeURLError) else FeedError

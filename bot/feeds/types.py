@@ -59,7 +59,12 @@ class Fetcher(Protocol):
     """Gets a URL under the fetch rules (guards, caps, conditional GET); raises FeedError on any failure."""
 
     async def fetch(
-        self, url: str, validators: Validators | None = None, *, allow_file: bool = False
+        self,
+        url: str,
+        validators: Validators | None = None,
+        *,
+        allow_file: bool = False,
+        allow_private: bool | None = None,
     ) -> FetchResult: ...
 
     async def aclose(self) -> None: ...

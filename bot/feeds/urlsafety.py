@@ -144,9 +144,8 @@ async def check_url(
     """Raise UnsafeURLError unless `url` may be fetched; a host that does not resolve raises FeedError.
 
     Call it before connecting, and again for every redirect hop. Any one resolved address being non-public refuses
-    the URL. Residual risk, stated honestly: the HTTP client resolves the name again when it connects, so a DNS
-    server that answers differently the second time (DNS rebinding) can still slip past; pinning the connection to
-    the checked address would close that gap.
+    the URL. The fetcher's connections then dial only addresses that pass `public_addresses` at connect time, so a
+    DNS server answering differently the second time (DNS rebinding) gains nothing.
     """
     text = str(url)
     try:
@@ -169,21 +168,24 @@ async def check_url(
         raise UnsafeURLError(text, "the URL has no host")
     if allow_private:
         return
+    await public_addresses(text, host, resolver)
+
+
+async def public_addresses(url: str, host: str, resolver: Resolver | None = None) -> list[IPAddress]:
+    """Every address `host` stands for, all of them public; else UnsafeURLError (or FeedError: does not resolve)."""
     if _is_localhost_name(host):
-        raise UnsafeURLError(text, _private_refusal(host, host, "loopback"))
+        raise UnsafeURLError(url, _private_refusal(host, host, "loopback"))
     try:
         literal = parse_numeric_host(host)
     except ValueError as e:
-        raise UnsafeURLError(text, str(e)) from e
-    if literal is not None:
-        addresses = [literal]
-    else:
-        addresses = await _resolve(text, host, resolver or system_resolver)
+        raise UnsafeURLError(url, str(e)) from e
+    addresses = [literal] if literal is not None else await _resolve(url, host, resolver or system_resolver)
     for ip in addresses:
         kind = classify_address(ip)
         if kind is not None:
-            log.debug("refusing %s: %s is %s", text, ip, kind)
-            raise UnsafeURLError(text, _private_refusal(host, ip, kind))
+            log.debug("refusing %s: %s is %s", url, ip, kind)
+            raise UnsafeURLError(url, _private_refusal(host, ip, kind))
+    return addresses
 
 
 async def _resolve(url: str, host: str, resolver: Resolver) -> list[IPAddress]:

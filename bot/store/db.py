@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,7 +86,20 @@ class StoryRow:
     content_hash: str
     created_at: str
     updated_at: str
+    lang: str | None = None
+    lang_confidence: float | None = None
+    title_en: str | None = None
+    text_en: str | None = None
+    summary_en: str | None = None
+    translated: bool | None = None
+    models: dict[str, str] = field(default_factory=dict)
+    enriched_at: str | None = None
+    enrich_error: str | None = None
     sources: list[StorySource] = field(default_factory=list)
+
+    @property
+    def enriched(self) -> bool:
+        return self.enriched_at is not None and self.summary_en is not None
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,8 @@ _FEED_COLUMNS = (
     "id, url, title, lang, interval, enabled, auto_disabled, etag, last_modified, error_count, last_error, "
     "last_error_at, last_ok_at, last_fetch_at, next_fetch_at, feed_title, content_error"
 )
-_STORY_COLUMNS = "id, url, link, title, text, extracted, published, author, content_hash, created_at, updated_at"
+_STORY_BASE = "id, url, link, title, text, extracted, published, author, content_hash, created_at, updated_at"
+_STORY_COLUMNS = f"{_STORY_BASE}, lang, lang_confidence, title_en, text_en, summary_en, translated, models, enriched_at, enrich_error"
 
 
 def _feed(row: Sequence[Any]) -> FeedRow:
@@ -112,6 +128,9 @@ def _feed(row: Sequence[Any]) -> FeedRow:
 def _story(row: Sequence[Any]) -> StoryRow:
     values = list(row)
     values[5] = bool(values[5])
+    if values[16] is not None:
+        values[16] = bool(values[16])
+    values[17] = json.loads(values[17]) if values[17] else {}
     return StoryRow(*values)
 
 
@@ -123,9 +142,30 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 class Store:
     """One connection, serialised by a lock so the poller's threads and the bot's executor can share it safely."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, path: Path | str = ":memory:") -> None:
         self.db = db
+        self.path = path
         self._lock = threading.RLock()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction. IMMEDIATE: another process writing meanwhile (`poll --once` beside `run`) makes this
+        wait for the busy timeout; a deferred one that read first would fail at once with "database is locked"."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:  # nested: part of the caller's transaction
+                yield
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            except sqlite3.Error as e:
+                raise StorageError(f"database {self.path}: {e}") from e
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -139,7 +179,7 @@ class Store:
     def sync_feeds(self, feeds: Iterable[tuple[str, str | None, str | None, int | None, bool]], now: datetime) -> None:
         """Mirror feeds.yaml: (url, title, lang, interval, enabled) rows; feeds no longer listed are kept but hidden."""
         rows = list(feeds)
-        with self._lock, self.db.atomic():
+        with self._write():
             self.db.execute("UPDATE feeds SET in_file = 0")
             self.db.conn.executemany(
                 """
@@ -172,7 +212,7 @@ class Store:
         next_fetch_at: datetime,
         feed_title: str | None = None,
     ) -> None:
-        with self._lock, self.db.atomic():
+        with self._write():
             self.db.execute(
                 """
                 UPDATE feeds SET etag = ?, last_modified = ?, error_count = 0, content_error = 0, last_ok_at = ?,
@@ -203,7 +243,7 @@ class Store:
     ) -> None:
         """A failed fetch or parse. `content_validators`: the response parsed badly; keep its validators so the next
         poll can ask "changed since?" instead of downloading the same broken content again."""
-        with self._lock, self.db.atomic():
+        with self._write():
             self.db.execute(
                 """
                 UPDATE feeds SET error_count = ?, last_error = ?, last_error_at = ?, last_fetch_at = ?,
@@ -221,14 +261,14 @@ class Store:
 
     def log_feed_problem(self, feed_id: int, now: datetime, message: str) -> None:
         """Record a problem an admin should see that does not count as the feed failing (an article page, say)."""
-        with self._lock, self.db.atomic():
+        with self._write():
             self.db.execute(
                 "INSERT INTO feed_errors (feed_id, at, message) VALUES (?, ?, ?)", [feed_id, iso(now), message]
             )
 
     def reset_feed(self, feed_id: int) -> None:
         """An admin re-enabled the feed: forget the failure streak and fetch it at the next chance."""
-        with self._lock, self.db.atomic():
+        with self._write():
             self.db.execute(
                 "UPDATE feeds SET auto_disabled = 0, error_count = 0, next_fetch_at = NULL WHERE id = ?", [feed_id]
             )
@@ -269,7 +309,7 @@ class Store:
         texts = texts or {}
         stamp = iso(now)
         new = merged = updated = unchanged = 0
-        with self._lock, self.db.atomic():
+        with self._write():
             conn = self.db.conn
             for d in decisions:
                 entry = d.entry
@@ -295,7 +335,7 @@ class Store:
                     text = texts.get(entry.guid) or entry.text
                     cursor = conn.execute(
                         f"""
-                        INSERT INTO stories ({_STORY_COLUMNS})
+                        INSERT INTO stories ({_STORY_BASE})
                         VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                         [
@@ -345,7 +385,7 @@ class Store:
         conn.execute(
             """
             UPDATE stories SET title = ?, text = ?, extracted = ?, published = coalesce(?, published),
-                author = coalesce(?, author), content_hash = ?, updated_at = ?
+                author = coalesce(?, author), content_hash = ?, updated_at = ?, enrich_attempts = 0
             WHERE id = ?
             """,
             [
@@ -399,6 +439,100 @@ class Store:
             story.sources.extend(StorySource(*r) for r in cursor.fetchall())
             return story
 
+    # -- enrichment ------------------------------------------------------------------------------------------------
+    def stories_to_enrich(self, limit: int, *, max_attempts: int = 3) -> list[tuple[int, str, str, str | None]]:
+        """(id, title, text, language hint of its first feed) for stories whose current text is not yet enriched."""
+        with self._lock:
+            cursor = self.db.execute(
+                """
+                SELECT s.id, s.title, s.text,
+                    (SELECT f.lang FROM story_sources src JOIN feeds f ON f.id = src.feed_id
+                     WHERE src.story_id = s.id ORDER BY src.id LIMIT 1)
+                FROM stories s
+                WHERE (s.enriched_hash IS NULL OR s.enriched_hash != s.content_hash) AND s.enrich_attempts < ?
+                ORDER BY s.id LIMIT ?
+                """,
+                [max_attempts, limit],
+            )
+            return [(int(i), title, text, hint) for i, title, text, hint in cursor.fetchall()]
+
+    def count_to_enrich(self, *, max_attempts: int = 3) -> int:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT count(*) FROM stories WHERE (enriched_hash IS NULL OR enriched_hash != content_hash) "
+                "AND enrich_attempts < ?",
+                [max_attempts],
+            ).fetchone()
+            return int(row[0])
+
+    def save_enrichment(
+        self,
+        story_id: int,
+        now: datetime,
+        *,
+        lang: str,
+        lang_confidence: float,
+        title_en: str,
+        text_en: str,
+        summary_en: str,
+        translated: bool,
+        models: dict[str, str],
+        source_hash: str,
+    ) -> bool:
+        """Store what the engine made of the text whose hash was `source_hash`; False if the text changed meanwhile."""
+        with self._write():
+            cursor = self.db.execute(
+                """
+                UPDATE stories SET lang = ?, lang_confidence = ?, title_en = ?, text_en = ?, summary_en = ?,
+                    translated = ?, models = ?, enriched_hash = content_hash, enriched_at = ?, enrich_error = NULL
+                WHERE id = ? AND content_hash = ?
+                """,
+                [
+                    lang,
+                    lang_confidence,
+                    title_en,
+                    text_en,
+                    summary_en,
+                    int(translated),
+                    json.dumps(models, sort_keys=True),
+                    iso(now),
+                    story_id,
+                    source_hash,
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def record_enrich_failure(self, story_ids: Sequence[int], message: str) -> None:
+        with self._write():
+            self.db.conn.executemany(
+                "UPDATE stories SET enrich_error = ?, enrich_attempts = enrich_attempts + 1 WHERE id = ?",
+                [(message, story_id) for story_id in story_ids],
+            )
+
+    def cached_translation(self, story_id: int, lang: str, content_hash: str, model: str) -> tuple[str, str] | None:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT title, summary FROM story_translations "
+                "WHERE story_id = ? AND lang = ? AND content_hash = ? AND model = ?",
+                [story_id, lang, content_hash, model],
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def save_translation(
+        self, story_id: int, lang: str, content_hash: str, model: str, title: str, summary: str, now: datetime
+    ) -> None:
+        with self._write():
+            self.db.execute(
+                """
+                INSERT INTO story_translations (story_id, lang, content_hash, model, title, summary, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(story_id, lang) DO UPDATE SET content_hash = excluded.content_hash,
+                    model = excluded.model, title = excluded.title, summary = excluded.summary,
+                    created_at = excluded.created_at
+                """,
+                [story_id, lang, content_hash, model, title, summary, iso(now)],
+            )
+
     def count_stories(self) -> int:
         with self._lock:
             return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
@@ -415,7 +549,7 @@ def open_store(path: Path | str) -> Store:
             db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
-        store = Store(db)
+        store = Store(db, path)
         store.migrate()
     except sqlite3.Error as e:
         raise StorageError(f"cannot open database {path}: {e}") from e

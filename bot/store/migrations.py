@@ -74,3 +74,34 @@ def m0002(db: Database) -> None:
     # Set when the stored validators belong to content that failed to parse: a 304 then means "still broken",
     # so a broken feed costs its publisher a conditional GET per poll instead of a full download.
     db.execute("ALTER TABLE feeds ADD COLUMN content_error INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations(name="0003_enrichment")
+def m0003(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE stories ADD COLUMN lang TEXT;
+        ALTER TABLE stories ADD COLUMN lang_confidence REAL;
+        ALTER TABLE stories ADD COLUMN title_en TEXT;
+        ALTER TABLE stories ADD COLUMN text_en TEXT;
+        ALTER TABLE stories ADD COLUMN summary_en TEXT;
+        ALTER TABLE stories ADD COLUMN translated INTEGER;      -- 0: the backend could not translate (extractive)
+        ALTER TABLE stories ADD COLUMN models TEXT;             -- JSON: role -> model id or path
+        ALTER TABLE stories ADD COLUMN enriched_hash TEXT;      -- content_hash the enrichment was made from
+        ALTER TABLE stories ADD COLUMN enriched_at TEXT;
+        ALTER TABLE stories ADD COLUMN enrich_error TEXT;
+        ALTER TABLE stories ADD COLUMN enrich_attempts INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX stories_to_enrich ON stories(enriched_hash, enrich_attempts);
+        -- A summary (and title) in a subscriber's language, made on first need; valid while hash and model match.
+        CREATE TABLE story_translations (
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            lang TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (story_id, lang)
+        );
+        """
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
@@ -230,3 +230,41 @@ async def test_redirect_to_another_scheme_is_refused(public_looking: HttpFetcher
 
     with pytest.raises(UnsafeURLError, match=r"redirect to file://\S+ refused: file:// URLs are accepted only"):
         await public_looking.fetch("http://news.example/start")
+
+
+async def test_dns_rebinding_cannot_reach_a_private_address(feed_server: FeedServer) -> None:
+    """The guard's lookup says public, the connection's lookup says loopback: the connection is refused."""
+    feed_server.routes["/feed"] = Route(body=RSS)
+    answers = iter([[PUBLIC_IP], ["127.0.0.1"]])
+
+    async def rebinding(host: str) -> Sequence[str]:
+        return next(answers)
+
+    async with HttpFetcher(timeout=2.0, allow_private=False, resolver=rebinding) as fetcher:
+        with pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1, which is a loopback address") as caught:
+            await fetcher.fetch(f"http://rebind.example:{feed_server.port}/feed")
+
+    assert caught.value.url == f"http://rebind.example:{feed_server.port}/feed"
+    assert feed_server.requests() == []
+
+
+async def test_guarded_connections_dial_the_checked_address(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection goes to the address the guard approved, while the request keeps the host name."""
+    feed_server.routes["/feed"] = Route(body=RSS)
+    dialled = []
+
+    async def approved(url: str, host: str, resolver: object = None) -> list[ipaddress.IPv4Address]:
+        dialled.append(host)
+        return [ipaddress.IPv4Address("127.0.0.1")]
+
+    monkeypatch.setattr("bot.feeds.fetch.public_addresses", approved)
+    async with HttpFetcher(
+        timeout=2.0, allow_private=False, resolver=resolver_for({"pinned.example": [PUBLIC_IP]})
+    ) as f:
+        result = await f.fetch(f"http://pinned.example:{feed_server.port}/feed")
+
+    assert result.content == RSS and dialled == ["pinned.example"]
+    [request] = feed_server.requests("/feed")
+    assert request.headers["host"] == f"pinned.example:{feed_server.port}"

@@ -1,0 +1,111 @@
+"""Fetches the configured models from the hub into the model cache and finds them there; never loads or runs a model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Literal
+
+from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
+from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
+
+from summarizer.engine import configured_models, translation_model
+from summarizer.errors import ModelDownloadError
+from summarizer.types import EngineConfig
+
+log = logging.getLogger(__name__)
+
+DownloadStatus = Literal["local", "fetching", "done", "not_found"]
+ProgressCallback = Callable[[str, DownloadStatus], None]
+
+# What AutoTokenizer and AutoModelForSeq2SeqLM read (Marian: *.spm + vocab.json; BART: vocab.json + merges.txt);
+# the TensorFlow, Flax, Rust and ONNX copies of the weights that hub repos also carry are never needed.
+_CONFIG_AND_TOKENIZER_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "*.spm",
+)
+
+
+def locate_model(name: str, model_dir: Path) -> Path | None:
+    """The directory a model setting loads from: the setting itself if it is a directory, else its cached snapshot."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    try:
+        found = try_to_load_from_cache(name, "config.json", cache_dir=model_dir)
+    except HFValidationError:  # neither a directory nor a well-formed hub id: a path that does not exist
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def missing_models(config: EngineConfig, languages: Iterable[str] | None = None) -> list[str]:
+    """The configured models that are neither local directories nor in `config.model_dir` (for health checks)."""
+    return [name for name in configured_models(config, languages) if locate_model(name, config.model_dir) is None]
+
+
+def download_models(
+    config: EngineConfig,
+    languages: Iterable[str] | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    endpoint: str | None = None,
+) -> list[str]:
+    """Fetch every configured model into `config.model_dir`; returns the hub ids that are now cached.
+
+    `endpoint` defaults to huggingface_hub's, which honours `HF_ENDPOINT`. A translation pair the hub does not have
+    (e.g. opus-mt-pt-en) is reported as "not_found" and skipped: the multilingual fallback model covers it. A missing
+    summarizer or fallback model, or any other failure, raises ModelDownloadError.
+    """
+    api = HfApi(endpoint=endpoint)
+    langs = list(config.languages if languages is None else languages)
+    optional = {translation_model(config, a, b) for lang in langs for a, b in ((lang, "en"), ("en", lang))}
+    optional -= {config.summarizer_model, config.fallback_to_english_model}
+    fetched: list[str] = []
+    for name in configured_models(config, langs):
+        if Path(name).expanduser().is_dir():
+            _report(progress, name, "local")
+            continue
+        _report(progress, name, "fetching")
+        try:
+            info = api.model_info(name)
+            files = _files_to_fetch([sibling.rfilename for sibling in info.siblings or []])
+            snapshot_download(name, cache_dir=config.model_dir, allow_patterns=files, endpoint=endpoint)
+        except RepositoryNotFoundError as e:
+            if name not in optional:
+                raise ModelDownloadError(
+                    f"model {name!r} does not exist on {api.endpoint}; check the model setting"
+                ) from e
+            log.info("%s is not on %s; the fallback model will translate that language", name, api.endpoint)
+            _report(progress, name, "not_found")
+            continue
+        # The hub client fails through several layers (its own HTTP errors, httpx, OS errors): any of them means
+        # this model could not be fetched, which the caller reports as one sentence.
+        except Exception as e:
+            raise ModelDownloadError(f"could not fetch model {name!r} from {api.endpoint}: {e}") from e
+        _report(progress, name, "done")
+        fetched.append(name)
+    return fetched
+
+
+def _files_to_fetch(repo_files: list[str]) -> list[str]:
+    """Config, tokenizer and one weights format: safetensors when the repo has it, else the PyTorch pickle."""
+    top_level = [name for name in repo_files if "/" not in name]
+    wanted = [name for name in top_level if any(fnmatch(name, pattern) for pattern in _CONFIG_AND_TOKENIZER_FILES)]
+    weights = [name for name in top_level if name.startswith("model") and ".safetensors" in name]
+    if not weights:
+        weights = [name for name in top_level if name.startswith("pytorch_model") and ".bin" in name]
+    return wanted + weights
+
+
+def _report(progress: ProgressCallback | None, name: str, status: DownloadStatus) -> None:
+    if progress is not None:
+        progress(name, status)

@@ -1,0 +1,363 @@
+"""The default engine: OPUS-MT translation and map-reduce DistilBART summaries with transformers on CPU; never downloads."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from summarizer.chunking import chunk_sentences, fit_sentences, split_sentences, token_batches
+from summarizer.download import locate_model
+from summarizer.engine import ENGLISH, translation_model
+from summarizer.errors import EngineError, ModelUnavailableError
+from summarizer.types import UNDETERMINED, Article, Detection, EngineConfig, Enriched, LanguageDetector, Translation
+
+log = logging.getLogger(__name__)
+
+IDENTITY = "identity"
+# Scripts that put no space between sentences.
+_UNSPACED_LANGUAGES = frozenset({"ja", "zh"})
+# Cross-attention caches grow with batch × beams × input tokens: two full DistilBART inputs at 4 beams hold ~0.4 GB.
+_SUMMARY_BATCH_INPUT_TOKENS = 2048
+
+
+class Seq2SeqModel:
+    """One loaded tokenizer + encoder-decoder model, with the input and output lengths its positions allow.
+
+    One call at a time: a fast tokenizer re-sets its padding and truncation state on every call and fails ("Already
+    borrowed") when two threads use it at once; two generations on shared CPU cores would gain nothing anyway.
+    """
+
+    def __init__(self, name: str, tokenizer: Any, model: Any) -> None:
+        self.name = name
+        self.tokenizer = tokenizer
+        self.model = model
+        self._lock = threading.Lock()
+        positions = int(model.config.max_position_embeddings)
+        self._max_input_with_specials = min(positions, int(tokenizer.model_max_length))
+        self.max_input_tokens = self._max_input_with_specials - tokenizer.num_special_tokens_to_add()
+        self.max_new_tokens = positions - 1  # the decoder's first position holds its start token
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text, special tokens not counted."""
+        if not texts:
+            return []
+        with self._lock:
+            encoded = self.tokenizer(list(texts), add_special_tokens=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def count_one(self, text: str) -> int:
+        return self.count_tokens([text])[0]
+
+    def generate(self, texts: Sequence[str], *, beams: int, min_new_tokens: int, max_new_tokens: int) -> list[str]:
+        import torch
+
+        # Callers fit inputs to max_input_tokens already; truncation only keeps the one thing fitting cannot cut, a
+        # single character the tokenizer counts longer than an input, from overrunning the position table.
+        options: dict[str, Any] = {"cache": _beam_search_cache(self.model.config)} if beams > 1 else {}
+        with self._lock, torch.inference_mode():
+            inputs = self.tokenizer(
+                list(texts),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=self._max_input_with_specials,
+            )
+            output = self.model.generate(
+                **inputs, num_beams=beams, min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens, **options
+            )
+            decoded = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        return [text.strip() for text in decoded]
+
+
+def load_seq2seq(name: str, config: EngineConfig) -> Seq2SeqModel:
+    """Load a model setting (a hub id from `config.model_dir`, or a local directory), optionally int8-quantized."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    # Never from the network: a worker must not stall mid-article on a multi-GB download; the CLI fetches models.
+    options: dict[str, Any] = {"cache_dir": str(config.model_dir), "local_files_only": True}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, **options)
+        model = AutoModelForSeq2SeqLM.from_pretrained(name, **options)
+    except OSError as e:
+        raise ModelUnavailableError(name, config.model_dir) from e
+    model.eval()
+    if config.quantize:
+        _quantize_linear_layers(model)
+    return Seq2SeqModel(name, tokenizer, model)
+
+
+def _quantize_linear_layers(model: Any) -> None:
+    """Dynamic int8 for every Linear layer, in place: ~3× faster generation on CPU, a quarter of the weight memory."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    # transformers leaves the weights memory-mapped from the checkpoint, and quantization reads every page. What
+    # outlives quantization (embeddings, norms, biases, buffers) is copied out of the mapping first, so that nothing
+    # refers to it once the Linear layers are replaced and it is released: otherwise DistilBART's 1.2 GB of fp32 pages
+    # stay resident beside the int8 copy.
+    linear = torch.nn.Linear
+    replaced = {id(m.weight) for m in model.modules() if type(m) is linear}
+    replaced -= {id(p) for m in model.modules() if type(m) is not linear for p in m.parameters(recurse=False)}
+    with torch.no_grad():
+        for param in model.parameters():
+            if id(param) not in replaced:
+                param.data = param.data.clone()
+        for module in model.modules():
+            for name, buffer in list(module._buffers.items()):
+                if buffer is not None:
+                    # A new tensor rather than `.data =`: a buffer loaded as a view would keep its mapped base alive.
+                    module._buffers[name] = buffer.clone()
+    with warnings.catch_warnings():
+        # torch marks eager-mode quantization deprecated in favour of torchao (not a dependency of ours); on the
+        # pinned torch it works, and the warnings would repeat for every model loaded.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+        quantize_dynamic(model, {linear}, dtype=torch.qint8, inplace=True)
+    # The replaced layers sit in reference cycles: collected now, the mapping goes before the next model loads.
+    gc.collect()
+
+
+@cache
+def _beam_cache_class() -> type:
+    from transformers.cache_utils import EncoderDecoderCache
+
+    class BeamSearchCache(EncoderDecoderCache):
+        """Reorders only the self-attention cache between beam steps.
+
+        Beam search only moves hypotheses between beams of the same input, and every beam of one input holds the same
+        cross-attention keys/values (computed from the same encoder output), so reordering them is an exact no-op;
+        transformers copies them anyway, which for a 1,000-token article is ~150 MB per generated token.
+        """
+
+        def reorder_cache(self, beam_idx: Any) -> None:
+            self.self_attention_cache.reorder_cache(beam_idx)
+
+    return BeamSearchCache
+
+
+def _beam_search_cache(model_config: Any) -> Any:
+    from transformers.cache_utils import DynamicCache
+
+    return _beam_cache_class()(DynamicCache(config=model_config), DynamicCache(config=model_config))
+
+
+class TransformersEngine:
+    """The Engine protocol on transformers: detect, translate to English, summarize (map-reduce), translate out.
+
+    Models load on first use and stay loaded (translation models in an LRU of `max_loaded_pairs`); loading is
+    serialized by a lock, so threads may share one engine.
+    """
+
+    def __init__(self, config: EngineConfig, *, detector: LanguageDetector | None = None) -> None:
+        # Every article needs the summarizer: a missing one is reported now, at start, not at the first article.
+        if locate_model(config.summarizer_model, config.model_dir) is None:
+            raise ModelUnavailableError(config.summarizer_model, config.model_dir)
+        self.config = config
+        self._detector = detector
+        self._lock = threading.RLock()
+        self._summarizer: Seq2SeqModel | None = None
+        self._translators: OrderedDict[str, Seq2SeqModel] = OrderedDict()  # least recently used first
+        self._pair_models: dict[tuple[str, str], str] = {}  # (src, tgt) -> model name, after any fallback
+
+    def detect_language(self, text: str, hint: str | None = None) -> Detection:
+        return self._language_detector().detect(text, hint)
+
+    def process(self, article: Article) -> Enriched:
+        return self.process_many([article])[0]
+
+    def process_many(self, articles: Sequence[Article]) -> list[Enriched]:
+        """Enrich articles together: one translation batch per source language, one summary batch for all."""
+        if not articles:
+            return []
+        # The summarizer loads first: its transient fp32 pages (1.2 GB for DistilBART) are then gone before the
+        # translation models arrive, which keeps peak memory near the largest model rather than the sum of all.
+        self._summarizer_model()
+        detector = self._language_detector()
+        samples = [f"{article.title}\n{article.text}" for article in articles]
+        hints = [article.lang_hint for article in articles]
+        # Lingua's detector can spread a batch over cores; any other detector goes one text at a time.
+        detect_many = getattr(detector, "detect_many", None)
+        if detect_many is not None:
+            detections: list[Detection] = detect_many(samples, hints)
+        else:
+            detections = [detector.detect(sample, hint) for sample, hint in zip(samples, hints, strict=True)]
+        titles = [a.title for a in articles]
+        texts = [a.text for a in articles]
+        translators = [IDENTITY] * len(articles)
+        by_language: dict[str, list[int]] = {}
+        for index, detection in enumerate(detections):
+            if detection.lang != ENGLISH:
+                by_language.setdefault(detection.lang, []).append(index)
+        for lang, indices in by_language.items():
+            translation = self.translate([titles[i] for i in indices] + [texts[i] for i in indices], lang, ENGLISH)
+            for position, index in enumerate(indices):
+                titles[index] = translation.texts[position]
+                texts[index] = translation.texts[len(indices) + position]
+                translators[index] = translation.model
+        summaries, summarizer = self.summarize(texts)
+        detector_name = _detector_name(detector)
+        return [
+            Enriched(
+                lang=detection.lang,
+                lang_confidence=detection.confidence,
+                title_en=title,
+                text_en=text,
+                summary_en=summary,
+                models={"detect": detector_name, "translate": translator, "summarize": summarizer},
+            )
+            for detection, title, text, summary, translator in zip(
+                detections, titles, texts, summaries, translators, strict=True
+            )
+        ]
+
+    def translate(self, texts: Sequence[str], src: str, tgt: str) -> Translation:
+        """Translate sentence by sentence, in length-sorted batches; lines (paragraphs) are kept as they were."""
+        if src == tgt:
+            return Translation(list(texts), model=IDENTITY)
+        model = self._translator(src, tgt)
+        layouts = [self._layout(model, text, src) for text in texts]
+        sentences = [sentence for layout in layouts for line in layout for sentence in line]
+        translated = iter(self._translate_sentences(model, sentences))
+        glue = "" if tgt in _UNSPACED_LANGUAGES else " "
+        return Translation(
+            ["\n".join(glue.join(next(translated) for _ in line) for line in layout) for layout in layouts],
+            model=model.name,
+        )
+
+    def summarize(self, texts: Sequence[str]) -> tuple[list[str], str]:
+        """English texts in, English summaries out; a text longer than one model input is summarized map-reduce.
+
+        Map: every chunk (whole sentences, within the model's input length) is summarized; reduce: the chunk summaries,
+        joined, are chunked and summarized again until one chunk is left, whose summary is the text's. Nothing is cut.
+        A text no longer than a summary is its own summary.
+        """
+        model = self._summarizer_model()
+        config = self.config
+        summaries = [""] * len(texts)
+        pending: dict[int, list[str]] = {}  # text index -> the pieces still to summarize
+        for index, (text, count) in enumerate(zip(texts, model.count_tokens(texts), strict=True)):
+            if count <= config.summary_max_tokens:
+                summaries[index] = text.strip()
+            else:
+                pending[index] = self._chunks(model, text)
+        # Map summaries are at most half an input long, so any two fit in one chunk: each round halves the count.
+        map_max = min(config.summary_max_tokens, model.max_input_tokens // 2, model.max_new_tokens)
+        while spread := {index: chunks for index, chunks in pending.items() if len(chunks) > 1}:
+            pieces = [chunk for chunks in spread.values() for chunk in chunks]
+            partials = iter(self._summaries(model, pieces, min(config.summary_min_tokens, map_max), map_max))
+            for index, chunks in spread.items():
+                joined = "\n".join(next(partials) for _ in chunks)
+                rechunked = self._chunks(model, joined)
+                if len(rechunked) >= len(chunks):
+                    # Only a tokenizer that re-reads summaries as longer than generated gets here; stop rather than loop.
+                    log.warning(
+                        "summaries of %d chunks did not shrink; summarizing their first input's worth", len(chunks)
+                    )
+                    rechunked = [joined]
+                pending[index] = rechunked
+        indices = list(pending)
+        final_max = min(config.summary_max_tokens, model.max_new_tokens)
+        finals = self._summaries(model, [pending[i][0] for i in indices], config.summary_min_tokens, final_max)
+        for index, summary in zip(indices, finals, strict=True):
+            summaries[index] = summary
+        return summaries, model.name
+
+    def _layout(self, model: Seq2SeqModel, text: str, lang: str) -> list[list[str]]:
+        """A text as lines of sentences, each within the model's input length."""
+        return [
+            fit_sentences(split_sentences(line, lang), model.count_one, model.max_input_tokens)
+            for line in text.splitlines()
+        ]
+
+    def _chunks(self, model: Seq2SeqModel, text: str) -> list[str]:
+        groups = chunk_sentences(split_sentences(text, ENGLISH), model.count_one, model.max_input_tokens)
+        return [" ".join(group) for group in groups]
+
+    def _translate_sentences(self, model: Seq2SeqModel, sentences: Sequence[str]) -> list[str]:
+        config = self.config
+        counts = model.count_tokens(sentences)
+        translated = [""] * len(sentences)
+        for batch in token_batches(counts, max_items=config.batch_size):
+            longest = max(counts[i] for i in batch)
+            max_new = min(
+                model.max_new_tokens, math.ceil(longest * config.translate_max_ratio) + config.translate_extra_tokens
+            )
+            min_new = min(max_new, int(longest * config.translate_min_ratio))
+            outputs = model.generate(
+                [sentences[i] for i in batch],
+                beams=config.translate_beams,
+                min_new_tokens=min_new,
+                max_new_tokens=max_new,
+            )
+            for index, output in zip(batch, outputs, strict=True):
+                translated[index] = output
+        return translated
+
+    def _summaries(self, model: Seq2SeqModel, inputs: Sequence[str], min_new: int, max_new: int) -> list[str]:
+        config = self.config
+        counts = model.count_tokens(inputs)
+        summaries = [""] * len(inputs)
+        for batch in token_batches(counts, max_items=config.batch_size, max_tokens=_SUMMARY_BATCH_INPUT_TOKENS):
+            outputs = model.generate(
+                [inputs[i] for i in batch], beams=config.summary_beams, min_new_tokens=min_new, max_new_tokens=max_new
+            )
+            for index, output in zip(batch, outputs, strict=True):
+                summaries[index] = output
+        return summaries
+
+    def _language_detector(self) -> LanguageDetector:
+        with self._lock:
+            if self._detector is None:
+                from summarizer.detect import LinguaDetector
+
+                self._detector = LinguaDetector(languages=self.config.languages)
+            return self._detector
+
+    def _summarizer_model(self) -> Seq2SeqModel:
+        with self._lock:
+            if self._summarizer is None:
+                self._summarizer = load_seq2seq(self.config.summarizer_model, self.config)
+            return self._summarizer
+
+    def _translator(self, src: str, tgt: str) -> Seq2SeqModel:
+        """The model for a direction; into English, a source without its own model falls back to the multilingual one."""
+        with self._lock:
+            known = self._pair_models.get((src, tgt))
+            if known is not None:
+                return self._loaded_translator(known)
+            names = [translation_model(self.config, src, tgt)] if src != UNDETERMINED else []
+            if tgt == ENGLISH:
+                names.append(self.config.fallback_to_english_model)
+            if not names:
+                raise EngineError(f"no model translates text of undetermined language into {tgt!r}")
+            for name in names:
+                try:
+                    model = self._loaded_translator(name)
+                except ModelUnavailableError:
+                    log.info("translation model %s is not available", name)
+                    continue
+                self._pair_models[(src, tgt)] = name
+                return model
+            raise ModelUnavailableError(names[0], self.config.model_dir, fallbacks=names[1:])
+
+    def _loaded_translator(self, name: str) -> Seq2SeqModel:
+        model = self._translators.pop(name, None) or load_seq2seq(name, self.config)
+        self._translators[name] = model
+        while len(self._translators) > max(1, self.config.max_loaded_pairs):
+            self._translators.popitem(last=False)
+        return model
+
+
+def _detector_name(detector: LanguageDetector) -> str:
+    """What results record as the detection model: a `name` attribute, else the class name ("LinguaDetector" -> "lingua")."""
+    return str(getattr(detector, "name", None) or type(detector).__name__.removesuffix("Detector").lower())

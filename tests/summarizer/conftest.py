@@ -1,0 +1,144 @@
+"""Tiny random-weight Marian and BART models with a tokenizer trained here on FLORES lines, built once per test run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarizer.types import EngineConfig
+from tests.conftest import CORPORA
+
+FLORES = CORPORA / "mt_sum" / "flores200_devtest"
+SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>", "<s>"]  # ids 0..3, as the model configs below expect
+MARIAN_POSITIONS = 256
+# The short summarizer's 128 positions make a long article span many chunks, so map-reduce runs for real; the long
+# one takes a whole translated article as one input, so a test can compare it with one direct generate call.
+SHORT_BART_POSITIONS = 128
+LONG_BART_POSITIONS = 4096
+
+
+@dataclass(frozen=True)
+class TinyModels:
+    """Saved model directories; `config()` is an EngineConfig that loads them as model settings (local paths)."""
+
+    root: Path
+    it_en: Path
+    en_de: Path
+    mul_en: Path
+    summarizer: Path  # 128 positions
+    long_summarizer: Path  # 4096 positions
+
+    def config(self, **overrides: Any) -> EngineConfig:
+        base = EngineConfig(
+            model_dir=self.root / "cache",
+            summarizer_model=str(self.long_summarizer),
+            # Every other pair names a hub id that is not in the cache, so it falls back to mul-en.
+            translation_model_pattern="tiny/opus-mt-{src}-{tgt}",
+            translation_overrides={"it-en": str(self.it_en), "en-de": str(self.en_de)},
+            fallback_to_english_model=str(self.mul_en),
+            # Random weights may emit end-of-sentence at once or never: bound outputs on both sides (short, as every
+            # generated token costs a few milliseconds of Python however small the model).
+            translate_beams=2,
+            translate_min_ratio=0.25,
+            translate_max_ratio=0.5,
+            translate_extra_tokens=4,
+            summary_beams=2,
+            summary_min_tokens=8,
+            summary_max_tokens=24,
+            batch_size=4,
+        )
+        return replace(base, **overrides)
+
+
+def flores_lines(lang: str, count: int | None = None) -> list[str]:
+    return (FLORES / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[:count]
+
+
+def _train_tokenizer() -> Any:
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    text = [line for lang in ("ita_Latn", "eng_Latn", "deu_Latn") for line in flores_lines(lang, 120)]
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.normalizer = normalizers.NFC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    tokenizer.train_from_iterator(text, trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIAL_TOKENS))
+    # Like Marian's tokenizer: every input ends with </s>.
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", 1)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", bos_token="<s>"
+    )
+
+
+def _save(model: Any, tokenizer: Any, path: Path) -> Path:
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _marian(vocab_size: int, seed: int) -> Any:
+    import torch
+    from transformers import MarianConfig, MarianMTModel
+
+    torch.manual_seed(seed)
+    config = MarianConfig(
+        vocab_size=vocab_size,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=MARIAN_POSITIONS,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+        forced_eos_token_id=1,
+    )
+    return MarianMTModel(config)
+
+
+def _bart(vocab_size: int, seed: int, positions: int) -> Any:
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    torch.manual_seed(seed)
+    config = BartConfig(
+        vocab_size=vocab_size,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=positions,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=3,
+        decoder_start_token_id=1,
+        forced_eos_token_id=1,
+    )
+    return BartForConditionalGeneration(config)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    root = tmp_path_factory.mktemp("tiny-models")
+    tokenizer = _train_tokenizer()
+    vocab = len(tokenizer)
+    return TinyModels(
+        root=root,
+        it_en=_save(_marian(vocab, seed=1), tokenizer, root / "opus-mt-it-en"),
+        en_de=_save(_marian(vocab, seed=2), tokenizer, root / "opus-mt-en-de"),
+        mul_en=_save(_marian(vocab, seed=3), tokenizer, root / "opus-mt-mul-en"),
+        summarizer=_save(_bart(vocab, seed=4, positions=SHORT_BART_POSITIONS), tokenizer, root / "distilbart"),
+        long_summarizer=_save(_bart(vocab, seed=5, positions=LONG_BART_POSITIONS), tokenizer, root / "long-bart"),
+    )

@@ -1,0 +1,134 @@
+"""Model download against a local server that answers like the Hugging Face Hub; then offline loading by hub id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import huggingface_hub.constants
+import pytest
+
+from summarizer.download import download_models, locate_model, missing_models
+from summarizer.engine import make_engine
+from summarizer.errors import ModelDownloadError
+from summarizer.transformers_backend import TransformersEngine
+from summarizer.types import EngineConfig
+from tests.conftest import ROOT
+from tests.httpserver import FeedServer, Route
+from tests.summarizer.conftest import TinyModels
+
+SUMMARIZER = "sshleifer/distilbart-cnn-12-6"
+# Files hub repos carry beside what the engine reads: they must not be fetched.
+UNNEEDED = {"tf_model.h5": b"tf", "rust_model.ot": b"rust", "onnx/model.onnx": b"onnx", "pytorch_model.bin": b"pt"}
+
+
+def serve_repo(server: FeedServer, repo: str, directory: Path) -> None:
+    """Routes for one model repo: revision info, file tree, and HEAD/GET of each file at `main` and its commit."""
+    files = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()} | UNNEEDED
+    sha = hashlib.sha1(repo.encode()).hexdigest()
+    info = {"id": repo, "sha": sha, "siblings": [{"rfilename": name} for name in files]}
+    tree = [
+        {"type": "file", "path": name, "size": len(body), "oid": hashlib.sha1(body).hexdigest()}
+        for name, body in files.items()
+    ]
+    as_json = "application/json"
+    for path in (f"/api/models/{repo}", f"/api/models/{repo}/revision/main", f"/api/models/{repo}/revision/{sha}"):
+        server.routes[path] = Route(body=json.dumps(info), content_type=as_json)
+    server.routes[f"/api/models/{repo}/tree/{sha}"] = Route(body=json.dumps(tree), content_type=as_json)
+    for name, body in files.items():
+        headers = {"X-Repo-Commit": sha, "ETag": f'"{hashlib.sha256(body).hexdigest()}"'}
+        for revision in ("main", sha):
+            server.routes[f"/{repo}/resolve/{revision}/{name}"] = Route(
+                body=body, content_type="application/octet-stream", headers=headers
+            )
+
+
+def refuse_repo(server: FeedServer, repo: str) -> None:
+    """What the hub answers for a repository that does not exist."""
+    missing = Route(status=404, body='{"error": "Repository not found"}', headers={"X-Error-Code": "RepoNotFound"})
+    server.routes[f"/api/models/{repo}"] = missing
+    server.routes[f"/api/models/{repo}/revision/main"] = missing
+
+
+@pytest.fixture
+def hub(tiny_models: TinyModels) -> Iterator[FeedServer]:
+    """it and de have pair models both ways; pt has none (as on the real hub), so mul-en covers pt -> en."""
+    with FeedServer() as server:
+        serve_repo(server, SUMMARIZER, tiny_models.long_summarizer)
+        serve_repo(server, "Helsinki-NLP/opus-mt-mul-en", tiny_models.mul_en)
+        for pair, directory in {"it-en": tiny_models.it_en, "de-en": tiny_models.it_en}.items():
+            serve_repo(server, f"Helsinki-NLP/opus-mt-{pair}", directory)
+        for pair in ("en-it", "en-de"):
+            serve_repo(server, f"Helsinki-NLP/opus-mt-{pair}", tiny_models.en_de)
+        for pair in ("pt-en", "en-pt"):
+            refuse_repo(server, f"Helsinki-NLP/opus-mt-{pair}")
+        yield server
+
+
+def hub_config(model_dir: Path) -> EngineConfig:
+    """The shipped model ids; the tiny models' small positions need short summaries."""
+    return EngineConfig(
+        model_dir=model_dir, languages=("en", "it", "de", "pt"), summary_min_tokens=4, summary_max_tokens=8
+    )
+
+
+def test_download_fetches_configured_models_then_the_engine_loads_them_offline_by_hub_id(
+    hub: FeedServer, tiny_models: TinyModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = hub_config(tmp_path / "models")
+    assert len(missing_models(config)) == 8
+    events: list[tuple[str, str]] = []
+
+    fetched = download_models(config, progress=lambda name, status: events.append((name, status)), endpoint=hub.url())
+
+    pairs = ["Helsinki-NLP/opus-mt-" + pair for pair in ("it-en", "en-it", "de-en", "en-de", "mul-en")]
+    assert sorted(fetched) == sorted([SUMMARIZER, *pairs])
+    assert ("Helsinki-NLP/opus-mt-pt-en", "not_found") in events and (
+        "Helsinki-NLP/opus-mt-en-pt",
+        "not_found",
+    ) in events
+    assert [status for name, status in events if name == SUMMARIZER] == ["fetching", "done"]
+    assert missing_models(config) == ["Helsinki-NLP/opus-mt-pt-en", "Helsinki-NLP/opus-mt-en-pt"]
+    snapshot = locate_model(SUMMARIZER, config.model_dir)
+    assert snapshot is not None and snapshot.is_relative_to(config.model_dir)
+    assert {p.name for p in snapshot.iterdir()} == {p.name for p in tiny_models.long_summarizer.iterdir()}
+    assert not any(request.path.endswith(tuple(UNNEEDED)) for request in hub.requests() if request.method == "GET")
+
+    hub.stop()  # nothing may be asked of the network from here on
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    engine = make_engine(config)
+    assert engine.translate(["Il gatto dorme."], "it", "en").model == "Helsinki-NLP/opus-mt-it-en"
+    assert engine.translate(["O gato dorme."], "pt", "en").model == "Helsinki-NLP/opus-mt-mul-en"
+    assert isinstance(engine, TransformersEngine)
+    summary = engine.summarize(["The cat sleeps on the mat. " * 20])
+    assert summary[1] == SUMMARIZER and summary[0][0]
+
+
+def test_a_model_that_must_exist_but_is_not_on_the_hub_fails_the_download(hub: FeedServer, tmp_path: Path) -> None:
+    config = EngineConfig(model_dir=tmp_path, languages=("en",), summarizer_model="Helsinki-NLP/opus-mt-pt-en")
+    with pytest.raises(ModelDownloadError, match="'Helsinki-NLP/opus-mt-pt-en' does not exist"):
+        download_models(config, endpoint=hub.url())
+
+
+def test_an_unreachable_hub_is_one_clear_error(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        closed = server.url()
+    with pytest.raises(ModelDownloadError, match=rf"could not fetch model '{SUMMARIZER}' from {closed}"):
+        download_models(EngineConfig(model_dir=tmp_path, languages=("en",)), endpoint=closed)
+
+
+def test_hf_endpoint_from_the_environment_is_honoured(hub: FeedServer, tmp_path: Path) -> None:
+    """The CLI passes no endpoint: huggingface_hub reads HF_ENDPOINT when it is imported, as in a fresh process."""
+    script = (
+        "from pathlib import Path; from summarizer.download import download_models; "
+        "from summarizer.types import EngineConfig; "
+        f"print(download_models(EngineConfig(model_dir=Path({str(tmp_path)!r}), languages=('en',))))"
+    )
+    env = {**os.environ, "HF_ENDPOINT": hub.url().rstrip("/"), "HF_HUB_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == repr([SUMMARIZER, "Helsinki-NLP/opus-mt-mul-en"])

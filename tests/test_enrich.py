@@ -1,0 +1,84 @@
+"""Enrichment through the service: every stored story gets language, English pivot and summary; resumable, cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.service import Service, make_service
+from summarizer.chunking import split_sentences
+from summarizer.extractive import ExtractiveEngine
+from summarizer.types import EngineConfig
+from tests.httpserver import FeedServer, Route
+from tests.pages import read_italian_article
+from tests.test_service import make_settings
+
+
+def italian_feed(server: FeedServer) -> str:
+    article = read_italian_article()
+    body = "\n\n".join(article.paragraphs)
+    items = (
+        f"<item><title>{article.title}</title><link>https://it.example/anthropic</link><guid>it-1</guid>"
+        f"<description><![CDATA[{body}]]></description></item>"
+        "<item><title>OpenAI ships a new reasoning model</title><link>https://en.example/o5</link><guid>en-1</guid>"
+        "<description>OpenAI released a new reasoning model on Tuesday. It is faster and cheaper than the previous "
+        "one. Developers can use it through the API from today. The company says it makes fewer mistakes in "
+        "code. Prices start at two dollars per million tokens.</description></item>"
+    )
+    server.routes["/feed"] = Route(
+        body=f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>AI</title>{items}'
+        "</channel></rss>".encode()
+    )
+    return server.url("/feed")
+
+
+async def polled_service(tmp_path: Path, server: FeedServer, **engine_options: object) -> Service:
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": italian_feed(server), "lang": "it"}]}))
+    engine = ExtractiveEngine(EngineConfig(backend="extractive", **engine_options))  # type: ignore[arg-type]
+    service = make_service(make_settings(tmp_path, backend="extractive"), engine=engine)
+    await service.poll(force=True)
+    return service
+
+
+async def test_extractive_enrichment_is_complete_and_resumable(tmp_path: Path, feed_server: FeedServer) -> None:
+    service = await polled_service(tmp_path, feed_server)
+    try:
+        assert service.pending_enrichment() == 2
+        seen: list[int] = []
+        report = await service.enrich(progress=seen.append)
+        assert (report.done, report.failed, sum(seen)) == (2, 0, 2)
+        assert service.pending_enrichment() == 0
+        assert (await service.enrich()).done == 0  # nothing is done twice
+
+        italian = service.story("https://it.example/anthropic")
+        english = service.story("https://en.example/o5")
+        assert italian is not None and english is not None
+        assert (italian.lang, english.lang) == ("it", "en")
+        # The extractive backend cannot translate, and says so: its "pivot" is the original text.
+        assert italian.translated is False and italian.models["summarize"] == "extractive"
+        for story in (italian, english):
+            sentences = split_sentences(story.summary_en or "", story.lang or "")
+            assert sentences and all(sentence in story.text for sentence in sentences)
+
+        # A subscriber reading Italian gets the headline as published.
+        title, summary = await service.summary_in(italian, "it")
+        assert title == italian.title and summary == italian.summary_en
+    finally:
+        await service.aclose()
+
+
+async def test_changed_text_is_enriched_again(tmp_path: Path, feed_server: FeedServer) -> None:
+    service = await polled_service(tmp_path, feed_server)
+    try:
+        await service.enrich()
+        route = feed_server.routes["/feed"]
+        route.body = route.body_bytes.replace(b"OpenAI ships a new reasoning model", b"OpenAI ships o5")
+        [result] = await service.poll(force=True)
+        assert result.updated == 1
+        assert service.pending_enrichment() == 1
+        assert (await service.enrich()).done == 1
+        story = service.story("https://en.example/o5")
+        assert story is not None and story.title == "OpenAI ships o5" and story.enriched
+    finally:
+        await service.aclose()
