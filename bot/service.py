@@ -141,6 +141,9 @@ class Service:
         self.sync_feed_list()
         key: str | int = int(id_or_url) if isinstance(id_or_url, str) and id_or_url.isdigit() else id_or_url
         found = self.store.get_feed(key)
+        if found is None and isinstance(key, str):  # the URL as the admin typed it: compare as the feed list does
+            wanted = feedlist.normalize_url(key)
+            found = next((f for f in self.store.list_feeds() if feedlist.normalize_url(f.url) == wanted), None)
         if found is None:
             raise UnknownFeedError(f"no feed with id or URL {id_or_url!r}; `newsbot feeds list` shows them")
         return found
@@ -502,8 +505,10 @@ class Service:
         return self.store.list_stories(since=since, limit=limit)
 
     def story(self, id_or_url: str | int) -> StoryRow | None:
-        key: str | int = int(id_or_url) if isinstance(id_or_url, str) and id_or_url.isdigit() else id_or_url
-        return self.store.get_story(key)
+        if isinstance(id_or_url, int) or id_or_url.isdigit():
+            return self.store.get_story(int(id_or_url))
+        # A pasted link may carry tracking parameters or a fragment: look it up as dedupe stored it.
+        return self.store.get_story(canonical_url(id_or_url) or id_or_url) or self.store.get_story(id_or_url)
 
 
 async def _no_dns(host: str) -> list[str]:

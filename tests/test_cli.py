@@ -112,7 +112,7 @@ def test_add_with_private_allowed_then_edit_the_list(env: dict[str, str], feed_s
 
     unknown = newsbot(env, "feeds", "remove", "99")
     assert unknown.exit_code == 1 and "no feed with id or URL '99'" in unknown.output
-    assert newsbot(env, "feeds", "remove", url).exit_code == 0
+    assert newsbot(env, "feeds", "remove", url.replace("http://", "HTTP://") + "#top").exit_code == 0
     assert json.loads(newsbot(env, "feeds", "list", "--json").stdout) == []
 
 
@@ -191,7 +191,7 @@ def test_poll_once_then_stories(env: dict[str, str], feed_server: FeedServer) ->
     assert shown["title"] == "Anthropic revoca l'accesso API a OpenAI"
     assert shown["text"].startswith("Una notizia lunga.")
     assert shown["sources"][0]["feed_url"] == feed_server.url("/feed")
-    by_url = json.loads(newsbot(env, "stories", "show", "https://ai.example/a", "--json").stdout)
+    by_url = json.loads(newsbot(env, "stories", "show", "https://AI.example/a?utm_medium=x#c", "--json").stdout)
     assert by_url["id"] == shown["id"]
     missing = newsbot(env, "stories", "show", "12345")
     assert missing.exit_code == 1 and "no story" in missing.output
