@@ -1,15 +1,4 @@
-"""Engine speed on CPU: a naive fp32 sentence-at-a-time run against the real TransformersEngine path; never a test.
-
-Models are architecture-identical to the shipped ones (OPUS-MT Marian it-en and en-de, distilbart-cnn-12-6) with random
-weights built from their configs, so nothing is downloaded; speed depends on shapes and lengths, not on weight values.
-Output lengths are forced in both runs (min_new_tokens = max_new_tokens): the English pivot gets as many tokens as
-its source sentence, the summary 80, the translated summary 100 (1.25 × its 80 source tokens). Both runs use the same
-beams (translation 2, summary 4, the engine defaults) and the same sentence splitting.
-
-    python benchmarks/engine.py [--quick] [--articles N] [--only engine|naive]
-
-Each side runs in its own process, so that its peak RSS is its own.
-"""
+"""Engine speed on CPU: a naive fp32 sentence-at-a-time run against the real TransformersEngine path; never a test."""
 
 from __future__ import annotations
 
@@ -23,6 +12,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+METHOD = """
+Models are architecture-identical to the shipped ones (OPUS-MT Marian it-en and en-de, distilbart-cnn-12-6) with random
+weights built from their configs, so nothing is downloaded; speed depends on shapes and lengths, not on weight values.
+Output lengths are forced in both runs (min_new_tokens = max_new_tokens): the English pivot gets as many tokens as
+its source sentence, the summary 80, the translated summary 100 (1.25 x its 80 source tokens). Both runs use the same
+beams (translation 2, summary 4, the engine defaults) and the same sentence splitting. Each side runs in its own
+process, so that its peak RSS is its own.
+"""
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
@@ -127,6 +125,14 @@ def article() -> tuple[str, str]:
     return lines[0], "\n".join(lines[1:])
 
 
+def token_counter(path: str) -> Any:
+    """Counts tokens as the models see them (all three share one tokenizer), special tokens excluded."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -168,7 +174,7 @@ def run_naive(paths: dict[str, str], articles: int) -> dict[str, Any]:
         summary = generate("summarize", pivot, SUMMARY_BEAMS, tokens=SUMMARY_TOKENS)
         translate("en-de", summary, "en", ratio=SUMMARY_TRANSLATION_RATIO)
     seconds = time.perf_counter() - started
-    count = lambda s: len(loaded["it-en"][0](s, add_special_tokens=False)["input_ids"])  # noqa: E731
+    count = token_counter(paths["it-en"])
     return {
         "seconds_per_article": seconds / articles,
         "source_tokens": count(text),
@@ -214,7 +220,7 @@ def run_engine(paths: dict[str, str], articles: int) -> dict[str, Any]:
     started = time.perf_counter()
     german, enriched = enrich([Article(title, text) for _ in range(articles)])
     seconds = time.perf_counter() - started
-    count = lambda s: engine._summarizer_model().count_tokens([s])[0]  # noqa: E731
+    count = token_counter(paths["summarize"])
     return {
         "seconds_per_article": seconds / articles,
         "first_article_with_loading_seconds": load_seconds,
@@ -229,7 +235,9 @@ def run_engine(paths: dict[str, str], articles: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, epilog=METHOD, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="1 naive article and a batch of 4 (default 2 and 8)")
     parser.add_argument("--articles", type=int, help="engine batch size to time (overrides --quick)")
     parser.add_argument("--only", choices=["engine", "naive"], help="time one side (the naive one takes minutes)")
@@ -253,7 +261,7 @@ def main() -> None:
         print(f"built and saved random-weight models in {time.perf_counter() - started:.0f} s", flush=True)
         load_before = os.getloadavg()[0]
         results = {}
-        for side in [args.only] if args.only else ["engine", "naive"]:
+        for side in [args.only] if args.only else ["naive", "engine"]:
             command = [sys.executable, __file__, "--side", side, "--models", tmp, "--articles", str(batch)]
             if args.quick:
                 command.append("--quick")
@@ -288,7 +296,7 @@ def report(
     )
     print(
         f"1-minute load average before / after: {load_before:.1f} / {load_after:.1f} "
-        "(above the core count means other work shared the CPU and both numbers are pessimistic)"
+        "(a run itself keeps about 2 threads busy; more means other work shared the CPU: the numbers are pessimistic)"
     )
 
 

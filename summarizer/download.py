@@ -62,8 +62,10 @@ def download_models(
     """Fetch every configured model into `config.model_dir`; returns the hub ids that are now cached.
 
     `endpoint` defaults to huggingface_hub's, which honours `HF_ENDPOINT`. A translation pair the hub does not have
-    (e.g. opus-mt-pt-en) is reported as "not_found" and skipped: the multilingual fallback model covers it. A missing
-    summarizer or fallback model, or any other failure, raises ModelDownloadError.
+    is reported as "not_found" and skipped: into English (opus-mt-pt-en) the multilingual fallback covers it; out of
+    English (opus-mt-en-pt) that language then gets no translations until an override names a model for it. A missing
+    summarizer or fallback model, or any other failure, raises ModelDownloadError. `progress(model, status)` is called
+    with "fetching" then "done" (or "not_found") per model, or "local" for a setting that is a local directory.
     """
     api = HfApi(endpoint=endpoint)
     langs = list(config.languages if languages is None else languages)
@@ -84,7 +86,7 @@ def download_models(
                 raise ModelDownloadError(
                     f"model {name!r} does not exist on {api.endpoint}; check the model setting"
                 ) from e
-            log.info("%s is not on %s; the fallback model will translate that language", name, api.endpoint)
+            log.info("%s is not on %s; skipped", name, api.endpoint)
             _report(progress, name, "not_found")
             continue
         # The hub client fails through several layers (its own HTTP errors, httpx, OS errors): any of them means
