@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import resource
 import sys
 import time
@@ -15,47 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer.detect import LinguaDetector  # noqa: E402
 from summarizer.types import DEFAULT_LANGUAGES, UNDETERMINED  # noqa: E402
-
-CORPORA = ROOT.parent / "shared" / "corpora"
-FLORES = CORPORA / "mt_sum" / "flores200_devtest"
-FLORES_FILES = {
-    "en": "eng_Latn",
-    "it": "ita_Latn",
-    "de": "deu_Latn",
-    "fr": "fra_Latn",
-    "es": "spa_Latn",
-    "pt": "por_Latn",
-    "ru": "rus_Cyrl",
-    "ja": "jpn_Jpan",
-    "zh": "zho_Hans",
-}
-POLISH_FEED = CORPORA / "feeds" / "real" / "kagi-fastfeedparser" / "integration" / "expected" / "osm-pl.json"
-# Written for this benchmark (no Dutch in the corpora): news-style sentences and headlines.
-DUTCH = [
-    "De regering heeft vandaag nieuwe maatregelen aangekondigd om de stijgende energieprijzen te beteugelen.",
-    "Volgens het rapport van de centrale bank zal de economie volgend jaar slechts licht groeien.",
-    "Onderzoekers hebben een nieuw taalmodel gepresenteerd dat veel minder stroom verbruikt.",
-    "Waarom blijven de huizenprijzen stijgen terwijl de rente omhoog gaat?",
-    "Kabinet schrapt subsidie voor zonnepanelen",
-]
-
-
-def flores(lang: str) -> list[str]:
-    return (FLORES / f"{FLORES_FILES[lang]}.devtest").read_text(encoding="utf-8").splitlines()
-
-
-def snippet(line: str, lang: str) -> str:
-    """A headline/question-length piece: the first 4 words, or the first 8 characters of Japanese and Chinese."""
-    return line[:8] if lang in ("ja", "zh") else " ".join(line.split()[:4])
-
-
-def polish_texts() -> list[str]:
-    entries = json.loads(POLISH_FEED.read_text(encoding="utf-8"))["entries"]
-    # Entries 1 and 2 of the feed are in English ("SotM EU 2024 – Community tickets", "Introducing another sponsor").
-    polish = [entry for i, entry in enumerate(entries) if i not in (1, 2)]
-    texts = [entry["title"] for entry in polish]
-    texts += [re.sub(r"<[^>]+>", " ", entry["description"]) for entry in polish]
-    return texts
+from tests.corpora import DUTCH, flores_lines, polish_feed_entries, snippet  # noqa: E402
 
 
 def max_rss_mb() -> float:
@@ -68,7 +26,7 @@ def share(hits: int, total: int) -> str:
 
 def main() -> None:
     languages: Sequence[str] = DEFAULT_LANGUAGES
-    sentences = {lang: flores(lang) for lang in languages}
+    sentences = {lang: flores_lines(lang) for lang in languages}
     snippets = {lang: [snippet(line, lang) for line in lines] for lang, lines in sentences.items()}
 
     rss_before = max_rss_mb()
@@ -135,7 +93,7 @@ def main() -> None:
         f" | {share(totals['plain_sent'], count):>11} {share(totals['plain_snip'], count):>11}"
     )
     print()
-    for name, texts in (("Polish (osm-pl feed)", polish_texts()), ("Dutch", DUTCH)):
+    for name, texts in (("Polish (osm-pl feed)", polish_feed_entries()[0]), ("Dutch", DUTCH)):
         found = [detection.lang for detection in detector.detect_many(texts)]
         print(f"{name}: {sum(lang == UNDETERMINED for lang in found)}/{len(texts)} -> und {found}")
     print()

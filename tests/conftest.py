@@ -7,11 +7,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-# CI clones the project with a copy of shared/ beside it; corpora are read from there, never copied in.
-CORPORA = ROOT.parent / "shared" / "corpora"
-ITALIAN_ARTICLE = CORPORA / "articles" / "it-anthropic-openai-api.txt"
-
 
 @pytest.fixture
 def now() -> datetime:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from tests.conftest import ITALIAN_ARTICLE
+from tests.corpora import ITALIAN_ARTICLE
 
 # Each string is something a reader must never see in the extracted article; one per kind of boilerplate.
 NAV_LINKS = [

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import CORPORA
+from tests.corpora import CORPORA
 from tests.httpserver import FeedServer, Route
 
 REAL = CORPORA / "feeds" / "real"

@@ -15,7 +15,7 @@ from bot.errors import FeedError
 from bot.feeds.dedupe import decide
 from bot.feeds.parse import parse_feed
 from bot.service import FeedResult, make_service
-from tests.conftest import CORPORA
+from tests.corpora import CORPORA
 from tests.httpserver import FeedServer, Route, gzip_bomb, huge_body, redirect, stall
 from tests.memory import rss_growth_mb
 from tests.pages import BOILERPLATE, italian_article_page, read_italian_article

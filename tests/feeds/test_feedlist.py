@@ -28,7 +28,7 @@ from bot.feeds.feedlist import (
 )
 from bot.feeds.opml import OpmlFeed
 from summarizer.types import EngineConfig
-from tests.conftest import ROOT
+from tests.corpora import ROOT
 
 SHIPPED = ROOT / "feeds.yaml"
 

@@ -14,7 +14,7 @@ import pytest
 from bot.errors import FeedError
 from bot.feeds.parse import is_teaser, parse_feed
 from bot.feeds.types import ParsedEntry, ParsedFeed
-from tests.conftest import CORPORA
+from tests.corpora import CORPORA
 
 FEEDPARSER_TESTS = CORPORA / "feeds" / "feedparser-tests"
 REAL = CORPORA / "feeds" / "real"

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from summarizer.types import EngineConfig
-from tests.conftest import CORPORA
+from tests.corpora import flores_lines
 
-FLORES = CORPORA / "mt_sum" / "flores200_devtest"
 SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>", "<s>"]  # ids 0..3, as the model configs below expect
 MARIAN_POSITIONS = 256
 # The short summarizer's 128 positions make a long article span many chunks, so map-reduce runs for real; the long
@@ -51,10 +50,6 @@ class TinyModels:
             batch_size=4,
         )
         return replace(base, **overrides)
-
-
-def flores_lines(lang: str, count: int | None = None) -> list[str]:
-    return (FLORES / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[:count]
 
 
 def _train_tokenizer() -> Any:

@@ -9,13 +9,7 @@ from typing import Any
 import pytest
 
 from summarizer.chunking import chunk_sentences, fit_sentences, split_sentences, token_batches
-from tests.conftest import CORPORA
-
-FLORES = CORPORA / "mt_sum" / "flores200_devtest"
-
-
-def flores(name: str) -> list[str]:
-    return (FLORES / f"{name}.devtest").read_text(encoding="utf-8").splitlines()
+from tests.corpora import flores_lines as flores
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 
@@ -10,38 +9,9 @@ import pytest
 
 from summarizer.detect import Evidence, LinguaDetector, detect_language, normalize_hint
 from summarizer.types import DEFAULT_LANGUAGES, UNDETERMINED, Detection
-from tests.conftest import CORPORA, ITALIAN_ARTICLE
-
-FLORES = CORPORA / "mt_sum" / "flores200_devtest"
-FLORES_FILES = {
-    "en": "eng_Latn",
-    "it": "ita_Latn",
-    "de": "deu_Latn",
-    "fr": "fra_Latn",
-    "es": "spa_Latn",
-    "pt": "por_Latn",
-    "ru": "rus_Cyrl",
-    "ja": "jpn_Jpan",
-    "zh": "zho_Hans",
-}
-POLISH_FEED = CORPORA / "feeds" / "real" / "kagi-fastfeedparser" / "integration" / "expected" / "osm-pl.json"
-# Written for these tests: the corpora hold no Dutch.
-DUTCH = [
-    "De regering heeft vandaag nieuwe maatregelen aangekondigd om de stijgende energieprijzen te beteugelen.",
-    "Volgens het rapport van de centrale bank zal de economie volgend jaar slechts licht groeien.",
-    "Het bedrijf maakte bekend dat het honderden banen schrapt in zijn Nederlandse vestigingen.",
-    "Onderzoekers van de universiteit hebben een nieuw taalmodel gepresenteerd dat veel minder stroom verbruikt.",
-    "Waarom blijven de huizenprijzen stijgen terwijl de rente omhoog gaat?",
-    "Kabinet schrapt subsidie voor zonnepanelen en elektrische auto's",
-]
-
+from tests.corpora import DUTCH, FLORES_FILES, ITALIAN_ARTICLE, flores_lines, polish_feed_entries, snippet
 
 Sweep = dict[str, tuple[list[Evidence], list[Evidence]]]
-
-
-def snippet(line: str, lang: str) -> str:
-    """Headline/question length: the first 4 words, or the first 8 characters of Japanese and Chinese."""
-    return line[:8] if lang in ("ja", "zh") else " ".join(line.split()[:4])
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +24,7 @@ def flores(detector: LinguaDetector) -> Sweep:
     """Per language: the evidence of every FLORES devtest sentence and of every snippet (decided per test)."""
     out: Sweep = {}
     for lang, name in FLORES_FILES.items():
-        lines = (FLORES / f"{name}.devtest").read_text(encoding="utf-8").splitlines()
+        lines = flores_lines(name)
         out[lang] = (detector.evidence_many(lines), detector.evidence_many([snippet(line, lang) for line in lines]))
     return out
 
@@ -102,12 +72,10 @@ def test_the_italian_article_is_italian(detector: LinguaDetector) -> None:
 
 
 def test_polish_feed_entries_are_undetermined_not_a_configured_language(detector: LinguaDetector) -> None:
-    entries = json.loads(POLISH_FEED.read_text(encoding="utf-8"))["entries"]
-    polish = [entry for i, entry in enumerate(entries) if i not in (1, 2)]  # entries 1 and 2 are in English
-    texts = [entry["title"] for entry in polish] + [re.sub(r"<[^>]+>", " ", entry["description"]) for entry in polish]
+    texts, english = polish_feed_entries()
     assert [d.lang for d in detector.detect_many(texts)] == [UNDETERMINED] * len(texts)
     # The feed's English entries are still English.
-    assert detector.detect(entries[2]["title"] + ". " + re.sub(r"<[^>]+>", " ", entries[2]["description"])).lang == "en"
+    assert detector.detect(english[1]["title"] + ". " + re.sub(r"<[^>]+>", " ", english[1]["description"])).lang == "en"
 
 
 def test_dutch_is_undetermined_even_under_a_german_hint(detector: LinguaDetector) -> None:

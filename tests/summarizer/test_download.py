@@ -18,7 +18,7 @@ from summarizer.engine import make_engine
 from summarizer.errors import ModelDownloadError
 from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import EngineConfig
-from tests.conftest import ROOT
+from tests.corpora import ROOT
 from tests.httpserver import FeedServer, Route
 from tests.summarizer.conftest import TinyModels
 

@@ -12,7 +12,7 @@ from summarizer.engine import configured_models, make_engine, translation_model
 from summarizer.errors import EngineError, ModelUnavailableError
 from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import Article, EngineConfig
-from tests.conftest import ROOT
+from tests.corpora import ROOT
 from tests.summarizer.conftest import TinyModels
 
 

@@ -10,7 +10,7 @@ import pytest
 from summarizer.chunking import split_sentences
 from summarizer.extractive import MAX_SENTENCES, MAX_WORDS, ExtractiveEngine, summarize_extractive
 from summarizer.types import Article, Detection, EngineConfig
-from tests.conftest import CORPORA, ITALIAN_ARTICLE
+from tests.corpora import CORPORA, ITALIAN_ARTICLE
 
 EUROEVAL = CORPORA / "mt_sum" / "summarization" / "euroeval_doc_examples.jsonl"
 

@@ -18,8 +18,8 @@ from summarizer.engine import make_engine
 from summarizer.errors import EngineError, ModelUnavailableError
 from summarizer.transformers_backend import Seq2SeqModel, TransformersEngine, load_seq2seq
 from summarizer.types import Article, EngineConfig
-from tests.conftest import ITALIAN_ARTICLE
-from tests.summarizer.conftest import TinyModels, flores_lines
+from tests.corpora import ITALIAN_ARTICLE, flores_lines
+from tests.summarizer.conftest import TinyModels
 
 
 class Direct:
