@@ -29,3 +29,7 @@ def feed_server():  # type: ignore[no-untyped-def]
 
     with FeedServer() as server:
         yield server
+
+
+# Session-scoped tiny models, for the engine's tests and the app's enrichment tests alike.
+from tests.tinymodels import tiny_models  # noqa: E402, F401

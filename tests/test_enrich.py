@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 import yaml
 
+from bot.errors import ModelError
 from bot.service import Service, make_service
 from summarizer.chunking import split_sentences
+from summarizer.engine import make_engine
 from summarizer.extractive import ExtractiveEngine
-from summarizer.types import EngineConfig
+from summarizer.types import EngineConfig, Translation
 from tests.httpserver import FeedServer, Route
 from tests.pages import read_italian_article
 from tests.test_service import make_settings
+from tests.tinymodels import TinyModels
 
 
 def italian_feed(server: FeedServer) -> str:
@@ -80,5 +85,48 @@ async def test_changed_text_is_enriched_again(tmp_path: Path, feed_server: FeedS
         assert (await service.enrich()).done == 1
         story = service.story("https://en.example/o5")
         assert story is not None and story.title == "OpenAI ships o5" and story.enriched
+    finally:
+        await service.aclose()
+
+
+async def test_transformers_enrichment_through_the_service(
+    tmp_path: Path, feed_server: FeedServer, tiny_models: TinyModels
+) -> None:
+    """Poll, enrich with the tiny models, then a German summary made once and served from the cache after."""
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": italian_feed(feed_server), "lang": "it"}]}))
+    engine = make_engine(tiny_models.config())
+    service = make_service(make_settings(tmp_path), engine=engine)
+    try:
+        await service.poll(force=True)
+        report = await service.enrich()
+        assert (report.done, report.failed) == (2, 0)
+        italian = service.story("https://it.example/anthropic")
+        english = service.story("https://en.example/o5")
+        assert italian is not None and english is not None
+        assert (italian.lang, english.lang) == ("it", "en")
+        assert italian.translated and italian.text_en and italian.text_en != italian.text
+        assert italian.models == {
+            "detect": "lingua",
+            "translate": str(tiny_models.it_en),
+            "summarize": str(tiny_models.long_summarizer),
+        }
+        assert english.models["translate"] == "identity" and english.text_en == english.text
+
+        calls: list[tuple[str, str]] = []
+        original = engine.translate
+
+        def spy(texts: Sequence[str], src: str, tgt: str) -> Translation:
+            calls.append((src, tgt))
+            return original(texts, src, tgt)
+
+        engine.translate = spy  # type: ignore[method-assign]
+        first = await service.summary_in(italian, "de")
+        again = await service.summary_in(italian, "de")
+        assert first == again and calls == [("en", "de")]
+        expected = original([italian.title_en or "", italian.summary_en or ""], "en", "de")
+        assert list(first) == expected.texts and expected.model == str(tiny_models.en_de)
+        # A language whose model is not downloaded is one clear error saying what to run.
+        with pytest.raises(ModelError, match=r"'tiny/opus-mt-en-it' is not available.*newsbot models download"):
+            await service.summary_in(italian, "it")
     finally:
         await service.aclose()

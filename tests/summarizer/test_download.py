@@ -20,7 +20,7 @@ from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import EngineConfig
 from tests.corpora import ROOT
 from tests.httpserver import FeedServer, Route
-from tests.summarizer.conftest import TinyModels
+from tests.tinymodels import TinyModels
 
 SUMMARIZER = "sshleifer/distilbart-cnn-12-6"
 # Files hub repos carry beside what the engine reads: they must not be fetched.

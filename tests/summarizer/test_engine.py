@@ -13,7 +13,7 @@ from summarizer.errors import EngineError, ModelUnavailableError
 from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import Article, EngineConfig
 from tests.corpora import ROOT
-from tests.summarizer.conftest import TinyModels
+from tests.tinymodels import TinyModels
 
 
 def test_importing_the_engine_pulls_in_neither_torch_nor_transformers() -> None:

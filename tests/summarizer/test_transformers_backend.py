@@ -19,7 +19,7 @@ from summarizer.errors import EngineError, ModelUnavailableError
 from summarizer.transformers_backend import Seq2SeqModel, TransformersEngine, load_seq2seq
 from summarizer.types import Article, EngineConfig
 from tests.corpora import ITALIAN_ARTICLE, flores_lines
-from tests.summarizer.conftest import TinyModels
+from tests.tinymodels import TinyModels
 
 
 class Direct:

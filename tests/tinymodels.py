@@ -1,4 +1,5 @@
-"""Tiny random-weight Marian and BART models with a tokenizer trained here on FLORES lines, built once per test run."""
+"""Tiny random-weight Marian and BART models with a tokenizer trained here on FLORES lines, built once per test run
+(the `tiny_models` fixture, registered for every test by tests/conftest.py)."""
 
 from __future__ import annotations
 
