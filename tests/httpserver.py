@@ -14,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-import httpx
-
 _CHUNK = 256 * 1024
 _ZEROS = bytes(1 << 20)
 
@@ -306,27 +304,10 @@ def resolver_for(table: dict[str, Sequence[str]]) -> Callable[[str], Awaitable[S
     return resolve
 
 
-class PublicNameTransport(httpx.AsyncBaseTransport):
-    """Plays DNS pointing a public name at the local server: requests for `name` go to 127.0.0.1:`port`.
+def public_ip_served_by(port: int) -> dict[tuple[str, int], tuple[str, int]]:
+    """`HttpFetcher(connect_to=...)` that plays the internet: connections to PUBLIC_IP:80 reach 127.0.0.1:`port`.
 
-    The Host header keeps the public name, as it would after a real DNS lookup.
+    The guard still judges every name and address as usual; only the approved public address is dialled elsewhere,
+    and the Host header keeps the public name, as it would after a real DNS lookup.
     """
-
-    def __init__(self, name: str, port: int) -> None:
-        self._name, self._port = name, port
-        self._inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host == self._name:
-            # A copy: httpx resolves relative redirects against the original request, which must keep its name.
-            request = httpx.Request(
-                request.method,
-                request.url.copy_with(host="127.0.0.1", port=self._port),
-                headers=request.headers,
-                stream=request.stream,
-                extensions=request.extensions,
-            )
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+    return {(PUBLIC_IP, 80): ("127.0.0.1", port)}

@@ -13,7 +13,7 @@ from bot.cli import app
 from bot.errors import UnsafeURLError
 from bot.feeds.fetch import HttpFetcher
 from bot.service import make_service
-from tests.httpserver import PUBLIC_IP, FeedServer, PublicNameTransport, Route, redirect, resolver_for
+from tests.httpserver import PUBLIC_IP, FeedServer, Route, public_ip_served_by, redirect, resolver_for
 from tests.test_service import make_settings
 
 RSS = (
@@ -72,7 +72,7 @@ async def test_add_refuses_public_url_redirecting_to_private(tmp_path: Path, fee
     fetcher = HttpFetcher(
         allow_private=False,
         resolver=resolver_for({"news.example": [PUBLIC_IP]}),
-        transport=PublicNameTransport("news.example", feed_server.port),
+        connect_to=public_ip_served_by(feed_server.port),
     )
     service = make_service(make_settings(tmp_path, allow_private_urls=False), fetcher=fetcher)
     try:

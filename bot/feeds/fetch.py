@@ -11,16 +11,16 @@ import stat
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
 from typing import Self
 
-import httpcore
-import httpx
-from httpcore._backends.base import SOCKET_OPTION
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from bot.config import USER_AGENT, Settings
 from bot.errors import FeedError, HTTPStatusError, UnsafeURLError
@@ -38,8 +38,9 @@ ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.8, "
     "application/xhtml+xml;q=0.8, */*;q=0.5"
 )
-# Only what _BoundedDecoder can decode with an output cap; httpx would also offer br/zstd when installed.
+# Only what _BoundedDecoder can decode with an output cap; aiohttp would also offer br/zstd when installed.
 ACCEPT_ENCODING = "gzip, deflate"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class _TooLargeError(Exception):
@@ -49,8 +50,8 @@ class _TooLargeError(Exception):
 class _BoundedDecoder:
     """Decode a gzip/deflate body while refusing to produce more than `limit` bytes.
 
-    httpx's own decoders inflate each 64 KB network read in one go: about 64 MB for a zero-filled gzip chunk, and
-    unbounded for stacked encodings (`gzip, gzip`). Asking zlib for at most the bytes still allowed keeps a
+    HTTP clients' own decoders inflate each 64 KB network read in one go (about 64 MB for a zero-filled gzip chunk)
+    and stack encodings (`gzip, gzip`) without bound. Asking zlib for at most the bytes still allowed keeps a
     decompression bomb at `limit` bytes of memory.
     """
 
@@ -143,42 +144,47 @@ class _HostSlots:
             del self._users[host], self._semaphores[host]
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Dials only public addresses: the host is resolved here, once, checked, and the checked address connected.
+class _GuardedResolver(AbstractResolver):
+    """Resolves for the guarded connector: a host's addresses are looked up once, checked, and only those dialled.
 
     check_url() already refused the URL before any request; this closes DNS rebinding (a second lookup at connect
-    time answering 127.0.0.1). TLS still verifies and sends SNI for the host name: httpcore passes it separately.
+    time answering 127.0.0.1). TLS still verifies and sends SNI for the host name: aiohttp passes it separately.
+    aiohttp never asks a resolver about IP literals; check_url() judged those, and they cannot change.
     """
 
-    def __init__(self, resolver: Resolver | None) -> None:
+    def __init__(self, resolver: Resolver | None, connect_to: Mapping[tuple[str, int], tuple[str, int]]) -> None:
         self._resolver = resolver
-        self._inner = httpcore.AnyIOBackend()
+        self._connect_to = connect_to
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await public_addresses(f"{host}:{port}", host, self._resolver)
-        return await self._inner.connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = []
+        for ip in await public_addresses(f"{host}:{port}", host, self._resolver):
+            address, dial_port = self._connect_to.get((str(ip), port), (str(ip), port))
+            results.append(
+                ResolveResult(
+                    hostname=host,
+                    host=address,
+                    port=dial_port,
+                    family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                    proto=0,
+                    flags=socket.AI_NUMERICHOST,
+                )
+            )
+        return results
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[SOCKET_OPTION] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise UnsafeURLError(path, "unix sockets are never fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    async def close(self) -> None:
+        pass
 
 
 class HttpFetcher:
     """The real `Fetcher`: a total deadline, a decompressed-size cap, guarded redirects, per-host concurrency.
 
-    One instance is shared by the whole process (its connection pool is reused); close it with `aclose()` or
-    `async with`. It is bound to the event loop that first uses it.
+    One instance is shared by the whole process (its connection pools are reused); close it with `aclose()` or
+    `async with`. It may be built outside an event loop, and is bound to the loop that first fetches with it.
+    `resolver` answers the SSRF guard's lookups; `connect_to` maps an address the guard approved, with its port, to
+    where guarded connections really go (tests use it to let a public address be served by the local server).
     """
 
     def __init__(
@@ -191,7 +197,7 @@ class HttpFetcher:
         user_agent: str = USER_AGENT,
         allow_private: bool = False,
         resolver: Resolver | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        connect_to: Mapping[tuple[str, int], tuple[str, int]] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         if timeout <= 0 or max_bytes <= 0 or max_redirects < 0 or per_host_concurrency < 1:
@@ -200,33 +206,36 @@ class HttpFetcher:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.allow_private = allow_private
+        self._user_agent = user_agent
         self._resolver = resolver
+        self._connect_to = connect_to or {}
         self._clock = clock or (lambda: datetime.now(UTC))
         self._slots = _HostSlots(per_host_concurrency)
-
-        def client(guarded: bool) -> httpx.AsyncClient:
-            if transport is None:
-                pool = httpx.AsyncHTTPTransport()
-                if guarded:
-                    # httpx offers no public hook for the network backend; its pool is httpcore's, which does.
-                    pool._pool._network_backend = _GuardedBackend(resolver)
-            return httpx.AsyncClient(
-                headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
-                # Per-phase timeouts are only a backstop: the total deadline in fetch() bounds a trickling server.
-                timeout=httpx.Timeout(timeout),
-                follow_redirects=False,  # every hop goes through the SSRF guard first, see _fetch_http
-                transport=transport if transport is not None else pool,
-            )
-
         # Keyed by "private addresses allowed": one pool dials only checked public addresses; the other exists only
         # when the settings allow private feeds (a fetch may still ask for the guarded one, e.g. for article links).
-        self._clients = {False: client(guarded=True)}
-        if allow_private:
-            self._clients[True] = client(guarded=False)
+        # aiohttp sessions belong to a running loop, so they are made on first use.
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+
+    def _session(self, private: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(private)
+        if session is None:
+            guard = None if private else _GuardedResolver(self._resolver, self._connect_to)
+            session = self._sessions[private] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(resolver=guard),
+                headers={"User-Agent": self._user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+                # The total deadline in fetch() bounds every phase, a trickling server included; per-read timers
+                # would only cost CPU on every chunk.
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,  # _BoundedDecoder caps what a body inflates to
+                # No trust_env, as before: a proxy from the environment would resolve feed hosts itself, out of the
+                # guard's reach (and, on a private address, would itself be refused by the guarded resolver).
+            )
+        return session
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
+        sessions, self._sessions = self._sessions, {}
+        for session in sessions.values():
+            await session.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -258,14 +267,17 @@ class HttpFetcher:
                 if urllib.parse.urlsplit(url).scheme.lower() == "file":
                     return await self._read_file(url, validators)
                 return await self._fetch_http(url, validators, deadline, private)
-        except UnsafeURLError as e:
-            # Refused at connect time, the error names host:port; the admin knows the feed URL.
-            raise e if e.url == url else UnsafeURLError(url, e.reason) from e
+        except FeedError as e:
+            if e.url == url:
+                raise
+            # Refused (or unresolvable) at connect time, the error names host:port; the admin knows the feed URL.
+            error_type = UnsafeURLError if isinstance(e, UnsafeURLError) else FeedError
+            raise error_type(url, e.reason) from e
         except TimeoutError as e:
             raise FeedError(url, f"timed out after {self.timeout:.1f} s") from e
-        except httpx.TimeoutException as e:
-            raise FeedError(url, f"timed out after {self.timeout:.1f} s") from e
-        except httpx.HTTPError as e:
+        except aiohttp.InvalidURL as e:
+            raise UnsafeURLError(url, f"not a valid URL ({e})") from e
+        except aiohttp.ClientError as e:
             raise FeedError(url, _describe_http_error(e)) from e
         except _TooLargeError as e:
             raise FeedError(url, f"response larger than {_size(self.max_bytes)}") from e
@@ -273,38 +285,44 @@ class HttpFetcher:
     async def _fetch_http(
         self, url: str, validators: Validators, deadline: asyncio.Timeout, private: bool
     ) -> FetchResult:
-        headers: dict[bytes, bytes] = {}
-        if validators.etag:
-            headers[b"If-None-Match"] = _header_bytes(validators.etag)
-        if validators.last_modified:
-            headers[b"If-Modified-Since"] = _header_bytes(validators.last_modified)
-        try:
-            client = self._clients[private]
-            request = client.build_request("GET", url, headers=headers)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
-            raise UnsafeURLError(url, f"not a valid URL ({e})") from e
+        headers = {}
+        for name, value in (("If-None-Match", validators.etag), ("If-Modified-Since", validators.last_modified)):
+            if value and (sendable := _sendable(value)) is not None:
+                headers[name] = sendable
+        session = self._session(private)
+        target = URL(url)  # check_url() parsed it the same way, so it is valid
         for hop in range(self.max_redirects + 1):
             if hop:
-                await self._check_redirect(url, request.url, private)
-            host = request.url.host
+                await self._check_redirect(url, target, private)
+            host = target.raw_host or ""
             with _paused(deadline):  # waiting for a busy host's turn is not the server being slow
                 await self._slots.acquire(host)
             try:
-                response = await client.send(request, stream=True)
-                try:
-                    if response.next_request is None:
+                # Leaving the block releases the connection: kept alive when the body was read to the end (a 304
+                # has none), closed when a body was refused or left unread.
+                async with session.get(target, headers=headers, allow_redirects=False) as response:
+                    location = self._redirect_target(url, response)
+                    if location is None:
                         result = await self._result(url, response, validators)
                         log.debug("%s: HTTP %s, %s bytes", url, result.status, len(result.content or b""))
                         return result
-                    log.debug("%s: %s redirects to %s", url, response.status_code, response.next_request.url)
-                    request = response.next_request
-                finally:
-                    await response.aclose()
+                    log.debug("%s: %s redirects to %s", url, response.status, location)
+                    target = location
             finally:
                 self._slots.release(host)
         raise FeedError(url, f"too many redirects (more than {self.max_redirects})")
 
-    async def _check_redirect(self, url: str, target: httpx.URL, private: bool) -> None:
+    @staticmethod
+    def _redirect_target(url: str, response: aiohttp.ClientResponse) -> URL | None:
+        location = response.headers.get("Location")
+        if response.status not in _REDIRECTS or location is None:
+            return None
+        try:
+            return response.url.join(URL(location))
+        except ValueError as e:
+            raise FeedError(url, f"redirect to {location!r} refused: not a valid URL ({e})") from e
+
+    async def _check_redirect(self, url: str, target: URL, private: bool) -> None:
         try:
             await check_url(target, allow_private=private, resolver=self._resolver)
         except FeedError as e:
@@ -312,24 +330,17 @@ class HttpFetcher:
             error_type = UnsafeURLError if isinstance(e, UnsafeURLError) else FeedError
             raise error_type(url, f"redirect to {target} refused: {e.reason}") from e
 
-    async def _result(self, url: str, response: httpx.Response, sent: Validators) -> FetchResult:
-        headers = dict(response.headers.items())  # httpx gives lower-cased names, repeated ones joined by ", "
+    async def _result(self, url: str, response: aiohttp.ClientResponse, sent: Validators) -> FetchResult:
+        headers = _headers(response.raw_headers)
         retry_after = parse_retry_after(headers.get("retry-after"), self._clock())
-        status = response.status_code
+        status = response.status
         if status != 304 and not 200 <= status < 300:
             raise HTTPStatusError(url, status, _status_text(response, retry_after), retry_after)
-        if status == 304:
-            # Drain the (empty) body: httpcore drops a connection whose response was never read, and a poll of
-            # hundreds of unchanged feeds would then pay a new TCP handshake for every one of them.
-            await response.aread()
-            content = None
-        else:
-            content = await self._read_body(url, response)
         return FetchResult(
             url=url,
             final_url=str(response.url),
             status=status,
-            content=content,
+            content=None if status == 304 else await self._read_body(url, response, headers),
             headers=headers,
             # A 304 may omit the validators; the ones we sent are still the current ones then.
             validators=Validators(
@@ -341,18 +352,18 @@ class HttpFetcher:
             retry_after=retry_after,
         )
 
-    async def _read_body(self, url: str, response: httpx.Response) -> bytes:
-        encoding = response.headers.get("content-encoding", "")
+    async def _read_body(self, url: str, response: aiohttp.ClientResponse, headers: Mapping[str, str]) -> bytes:
+        encoding = headers.get("content-encoding", "")
         try:
             decoder = _BoundedDecoder(encoding, self.max_bytes)
         except ValueError as e:
             raise FeedError(url, str(e)) from e
-        declared = response.headers.get("content-length", "")
+        declared = headers.get("content-length", "")
         if not encoding and declared.isdigit() and int(declared) > self.max_bytes:
             raise _TooLargeError  # no need to download what we would throw away
         parts = []
         try:
-            async for raw in response.aiter_raw():
+            async for raw in response.content.iter_any():
                 parts.append(decoder.decode(raw))
             parts.append(decoder.flush())
         except zlib.error as e:
@@ -398,9 +409,8 @@ def make_fetcher(
     settings: Settings,
     *,
     resolver: Resolver | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> HttpFetcher:
-    """The fetcher the settings describe; `resolver` and `transport` are for tests."""
+    """The fetcher the settings describe; `resolver` is for tests."""
     return HttpFetcher(
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_feed_bytes,
@@ -408,7 +418,6 @@ def make_fetcher(
         per_host_concurrency=settings.per_host_concurrency,
         allow_private=settings.allow_private_urls,
         resolver=resolver,
-        transport=transport,
     )
 
 
@@ -438,30 +447,53 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _raw_header(response: httpx.Response, name: bytes) -> str | None:
-    """A header exactly as sent, decoded as Latin-1 so that _header_bytes gives back the very same bytes.
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Lower-cased names, repeated headers joined by ", "; values read as UTF-8, else Latin-1 (never surrogates)."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:
+            text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
 
-    Validators must be echoed byte for byte; httpx's own str may be UTF-8 or Latin-1 decoded, and which one is lost.
+
+def _raw_header(response: aiohttp.ClientResponse, name: bytes) -> str | None:
+    """A header exactly as sent, decoded as Latin-1 so that _sendable gives back the very same bytes.
+
+    Validators must be echoed byte for byte; aiohttp's own str is UTF-8 decoded with surrogate escapes.
     """
-    values = [value for key, value in response.headers.raw if key.lower() == name]
+    values = [value for key, value in response.raw_headers if key.lower() == name]
     return b", ".join(values).decode("latin-1") if values else None
 
 
-def _header_bytes(value: str) -> bytes:
+def _sendable(value: str) -> str | None:
+    """The str aiohttp writes as the bytes `value` stands for, or None when it cannot send them.
+
+    aiohttp encodes request headers as UTF-8, so only bytes that are valid UTF-8 go back exactly; a validator with
+    other non-ASCII bytes is left out (the GET is then unconditional: a 200 where a 304 was possible, never a wrong
+    match). Stored validators are Latin-1 decoded bytes (_raw_header); anything else is sent as it is.
+    """
     try:
-        return value.encode("latin-1")
+        raw = value.encode("latin-1")
     except UnicodeEncodeError:
-        return value.encode()  # not from _raw_header; UTF-8 is the best guess
+        return value
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return None
 
 
-def _status_text(response: httpx.Response, retry_after: float | None) -> str:
+def _status_text(response: aiohttp.ClientResponse, retry_after: float | None) -> str:
     # The standard phrase, not the server's: it is what an admin recognises, and a server's may be long or odd.
     try:
-        phrase = HTTPStatus(response.status_code).phrase
+        phrase = HTTPStatus(response.status).phrase
     except ValueError:
-        phrase = response.reason_phrase[:60]
-    text = f"HTTP {response.status_code} {phrase}".rstrip()
-    if response.status_code in (301, 302, 303, 307, 308):
+        phrase = (response.reason or "")[:60]
+    text = f"HTTP {response.status} {phrase}".rstrip()
+    if response.status in _REDIRECTS:
         text += " without a Location header"
     if retry_after is not None:
         text += f" (retry after {retry_after:.0f} s)"
@@ -509,9 +541,11 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
                 stack.append(nxt)
 
 
-def _describe_http_error(error: httpx.HTTPError) -> str:
-    """A short sentence for an admin, from the OS/TLS error buried under httpx's and httpcore's wrappers."""
+def _describe_http_error(error: aiohttp.ClientError) -> str:
+    """A short sentence for an admin, from the OS/TLS error buried under aiohttp's wrappers."""
     for cause in _causes(error):
+        if isinstance(cause, aiohttp.ClientError):
+            continue  # some wrappers also subclass the ssl/OS error they wrap, without its attributes
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"TLS certificate not trusted ({cause.verify_message})"
         if isinstance(cause, ssl.SSLError):
@@ -522,8 +556,10 @@ def _describe_http_error(error: httpx.HTTPError) -> str:
             return "connection reset by the server"
         if isinstance(cause, socket.gaierror):
             return "could not resolve host"
-    if isinstance(error, httpx.RemoteProtocolError):
+    if isinstance(error, aiohttp.ClientResponseError):  # aiohttp's name for a response it could not parse
+        return f"the server broke the HTTP protocol ({' '.join(error.message.split())})"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return f"the server broke the HTTP protocol ({error})"
-    if isinstance(error, httpx.ConnectError):
-        return f"could not connect ({error})"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"could not connect ({error.strerror or error})"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

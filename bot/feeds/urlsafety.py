@@ -9,7 +9,7 @@ import socket
 import string
 from collections.abc import Awaitable, Callable, Sequence
 
-import httpx
+from yarl import URL
 
 from bot.errors import FeedError, UnsafeURLError
 
@@ -135,7 +135,7 @@ def _private_refusal(host: str, ip: object, kind: str) -> str:
 
 
 async def check_url(
-    url: str | httpx.URL,
+    url: str | URL,
     *,
     allow_private: bool,
     allow_file: bool = False,
@@ -144,26 +144,27 @@ async def check_url(
     """Raise UnsafeURLError unless `url` may be fetched; a host that does not resolve raises FeedError.
 
     Call it before connecting, and again for every redirect hop. Any one resolved address being non-public refuses
-    the URL. The fetcher's connections then dial only addresses that pass `public_addresses` at connect time, so a
-    DNS server answering differently the second time (DNS rebinding) gains nothing.
+    the URL. The URL is read with yarl, as aiohttp reads it to connect. The fetcher's guarded connections resolve
+    through `public_addresses` again and dial only the addresses it approved, so a DNS server answering differently
+    the second time (DNS rebinding) gains nothing.
     """
     text = str(url)
     try:
-        parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as e:
+        parsed = url if isinstance(url, URL) else URL(url)
+    except (ValueError, TypeError) as e:
         raise UnsafeURLError(text, f"not a valid URL ({e})") from e
     scheme = parsed.scheme.lower()
     if scheme == "file":
         if not allow_file:
             raise UnsafeURLError(text, "file:// URLs are accepted only from the command line")
-        if parsed.host not in ("", "localhost"):
+        if parsed.host not in (None, "", "localhost"):
             raise UnsafeURLError(text, "file:// URLs must name a local file (file:///path)")
         return
     if scheme not in WEB_SCHEMES:
         shown = f"{scheme}:" if scheme else "a URL without a scheme"
         raise UnsafeURLError(text, f"only http:// and https:// URLs can be fetched, not {shown}")
-    # raw_host is the exact (IDNA-encoded) name the connection will resolve, so the guard judges the same string.
-    host = parsed.raw_host.decode("ascii")
+    # raw_host is the exact (IDNA-encoded) name aiohttp's connector resolves, so the guard judges the same string.
+    host = parsed.raw_host
     if not host:
         raise UnsafeURLError(text, "the URL has no host")
     if allow_private:
