@@ -78,6 +78,18 @@ def _save(model: Any, tokenizer: Any, path: Path) -> Path:
     return path
 
 
+# Both architectures at the smallest size that still runs every code path: speed, not quality, is what tests need.
+_TINY_SHAPE: dict[str, int] = {
+    "d_model": 32,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2,
+    "encoder_ffn_dim": 64,
+    "decoder_ffn_dim": 64,
+}
+
+
 def _marian(vocab_size: int, seed: int) -> Any:
     import torch
     from transformers import MarianConfig, MarianMTModel
@@ -85,13 +97,7 @@ def _marian(vocab_size: int, seed: int) -> Any:
     torch.manual_seed(seed)
     config = MarianConfig(
         vocab_size=vocab_size,
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
+        **_TINY_SHAPE,
         max_position_embeddings=MARIAN_POSITIONS,
         pad_token_id=0,
         eos_token_id=1,
@@ -108,13 +114,7 @@ def _bart(vocab_size: int, seed: int, positions: int) -> Any:
     torch.manual_seed(seed)
     config = BartConfig(
         vocab_size=vocab_size,
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
+        **_TINY_SHAPE,
         max_position_embeddings=positions,
         pad_token_id=0,
         eos_token_id=1,
