@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, FeedError, ModelError, NewsbotError, UnknownFeedError, UnsafeURLError
 from bot.feeds import feedlist, opml
 from bot.feeds.dedupe import Decision, canonical_url, content_hash, decide
-from bot.feeds.extract import extract_article
+from bot.feeds.extract import extract_article, needs_extraction
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.parse import parse_feed
 from bot.feeds.schedule import after_error, after_success
@@ -317,7 +317,7 @@ class Service:
         Links come from the feed's content, so private addresses are allowed only on the feed's own host (an intranet
         feed linking to its own pages), and the whole step has a time budget: pages not done by then keep their teaser.
         """
-        wanted = [d.entry for d in decisions if d.action in ("new", "updated") and d.entry.is_teaser and d.entry.url]
+        wanted = [d.entry for d in decisions if d.action in ("new", "updated") and needs_extraction(d.entry)]
         if not wanted:
             return {}
         limit = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
