@@ -82,10 +82,10 @@ async def polls(settings_dir: Path, urls: list[str], per_host: int) -> tuple[int
     try:
         service.sync_feed_list()
         start = time.perf_counter()
-        first = await service.poll(force=True)
+        first = await service.ingest.poll(force=True)
         first_s = time.perf_counter() - start
         start = time.perf_counter()
-        second = await service.poll(force=True)
+        second = await service.ingest.poll(force=True)
         second_s = time.perf_counter() - start
     finally:
         await service.aclose()

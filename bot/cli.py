@@ -24,7 +24,7 @@ from bot.config import load_settings
 from bot.errors import ModelError, NewsbotError
 from bot.feeds.feedlist import engine_config, load_feed_list
 from bot.service import EnrichReport, FeedResult, Service, make_service
-from bot.store.db import FeedRow, StoryRow
+from bot.store.rows import FeedRow, StoryRow
 from summarizer.errors import EngineError
 
 app = typer.Typer(help="newsbot: a self-hosted multilingual AI-industry news bot.", no_args_is_help=True)
@@ -108,7 +108,7 @@ def poll(
     async def forever(service: Service) -> None:
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        await service.poll_forever(stop)
+        await service.run_pipeline(stop)
 
     with_service(forever)
 
@@ -121,17 +121,19 @@ def _progress(label: str) -> Progress:
 
 async def _poll_once_with_progress(service: Service) -> tuple[list[FeedResult], EnrichReport | str]:
     """Ingest every feed, then summarize what is new. Missing models leave stories stored, unsummarized: said once."""
-    feeds = service.due_feeds(force=True)
+    feeds = await service.ingest.due_feeds(force=True)
     with _progress("polling") as bar:
         task = bar.add_task("poll", total=len(feeds))
-        results = await service.poll(force=True, progress=lambda _: bar.advance(task))
+        results = await service.ingest.poll(force=True, progress=lambda _: bar.advance(task))
     try:
-        pending = service.pending_enrichment()
-        with _progress("summarizing") as bar:
-            task = bar.add_task("enrich", total=pending)
-            enriched: EnrichReport | str = await service.enrich(progress=lambda n: bar.advance(task, n))
+        await service.enrichment.engine()
     except ModelError as e:
-        enriched = str(e)
+        await service.enrichment.enrich()  # records the reason on every story, so digests fall back and say why
+        return results, str(e)
+    pending = await service.enrichment.pending()
+    with _progress("summarizing") as bar:
+        task = bar.add_task("enrich", total=pending)
+        enriched = await service.enrichment.enrich(progress=lambda n: bar.advance(task, n))
     return results, enriched
 
 
@@ -194,7 +196,7 @@ def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON obje
     """Every feed with its state: ok, error, paused (by an admin), disabled (too many failures), new."""
 
     async def body(service: Service) -> list[FeedRow]:
-        return service.feeds()
+        return await service.feeds.all()
 
     feeds = with_service(body)
     if as_json:
@@ -229,7 +231,7 @@ def feeds_add(
     """Check a feed (URL guard, one fetch, parse) and add it to feeds.yaml. file:// URLs are accepted here only."""
 
     async def body(service: Service) -> FeedRow:
-        return await service.add_feed(url, title=title, lang=lang, allow_file=True)
+        return await service.feeds.add(url, title=title, lang=lang, allow_file=True)
 
     feed = with_service(body)
     out.print(f"added feed {feed.id}: {feed.title or feed.url}")
@@ -241,7 +243,7 @@ def feeds_remove(id_or_url: str) -> None:
     """Remove a feed from feeds.yaml (its stories stay)."""
 
     async def body(service: Service) -> FeedRow:
-        return service.remove_feed(id_or_url)
+        return await service.feeds.remove(id_or_url)
 
     feed = with_service(body)
     out.print(f"removed feed {feed.id}: {feed.url}")
@@ -249,7 +251,7 @@ def feeds_remove(id_or_url: str) -> None:
 
 def _set_enabled(id_or_url: str, enabled: bool) -> None:
     async def body(service: Service) -> FeedRow:
-        return service.set_feed_enabled(id_or_url, enabled)
+        return await service.feeds.set_enabled(id_or_url, enabled)
 
     feed = with_service(body)
     out.print(f"feed {feed.id} is now {feed.status}: {feed.url}")
@@ -275,7 +277,7 @@ def feeds_import_opml(file: Path = typer.Argument(..., exists=True, dir_okay=Fal
     """Add every feed listed in an OPML file (safe parsing: no external entities, no entity expansion)."""
 
     async def body(service: Service) -> Any:
-        return await service.import_opml(file.read_bytes())
+        return await service.feeds.import_opml(file.read_bytes())
 
     report = with_service(body)
     for url, why in report.skipped:
@@ -291,7 +293,7 @@ def feeds_export_opml(
     """The feed list as OPML 2.0."""
 
     async def body(service: Service) -> bytes:
-        return service.export_opml()
+        return await service.feeds.export_opml()
 
     data = with_service(body)
     if output is None:
@@ -338,7 +340,7 @@ def stories_list(
     window = parse_since(since) if since else None
 
     async def body(service: Service) -> list[StoryRow]:
-        return service.stories(since=service.now() - window if window else None, limit=limit)
+        return await service.stories.recent(since=service.now() - window if window else None, limit=limit)
 
     stories = with_service(body)
     if as_json:
@@ -364,10 +366,10 @@ def stories_show(
     """One story: its text, its English summary (and one in --lang), and every feed it came from."""
 
     async def body(service: Service) -> tuple[StoryRow, tuple[str, str] | None]:
-        story = service.story(id_or_url)
+        story = await service.stories.get(id_or_url)
         if story is None:
             raise NewsbotError(f"no story with id or URL {id_or_url!r}; `newsbot stories list` shows them")
-        return story, (await service.summary_in(story, lang) if lang else None)
+        return story, (await service.enrichment.summary_in(story, lang) if lang else None)
 
     story, localized = with_service(body)
     if as_json:

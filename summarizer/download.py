@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
@@ -50,6 +51,20 @@ def locate_model(name: str, model_dir: Path) -> Path | None:
 def missing_models(config: EngineConfig, languages: Iterable[str] | None = None) -> list[str]:
     """The configured models that are neither local directories nor in `config.model_dir` (for health checks)."""
     return [name for name in configured_models(config, languages) if locate_model(name, config.model_dir) is None]
+
+
+def models_fingerprint(config: EngineConfig) -> str:
+    """A short hash of which models this config would load and which of them are on disk (and since when).
+
+    It changes when an admin downloads a model, replaces one, or changes a model setting: stories that failed with
+    the old set are then worth trying again at once.
+    """
+    parts = [config.backend]
+    if config.backend != "extractive":
+        for name in configured_models(config):
+            found = locate_model(name, config.model_dir)
+            parts.append(f"{name}={found.stat().st_mtime_ns if found is not None else '-'}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def download_models(

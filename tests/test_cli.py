@@ -77,7 +77,7 @@ async def test_add_refuses_public_url_redirecting_to_private(tmp_path: Path, fee
     service = make_service(make_settings(tmp_path, allow_private_urls=False), fetcher=fetcher)
     try:
         with pytest.raises(UnsafeURLError, match="NEWSBOT_ALLOW_PRIVATE_URLS"):
-            await service.add_feed("http://news.example/start")
+            await service.feeds.add("http://news.example/start")
     finally:
         await service.aclose()
     assert [r.path for r in feed_server.requests()] == ["/start"]

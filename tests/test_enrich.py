@@ -42,22 +42,22 @@ async def polled_service(tmp_path: Path, server: FeedServer, **engine_options: o
     (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": italian_feed(server), "lang": "it"}]}))
     engine = ExtractiveEngine(EngineConfig(backend="extractive", **engine_options))  # type: ignore[arg-type]
     service = make_service(make_settings(tmp_path, backend="extractive"), engine=engine)
-    await service.poll(force=True)
+    await service.ingest.poll(force=True)
     return service
 
 
 async def test_extractive_enrichment_is_complete_and_resumable(tmp_path: Path, feed_server: FeedServer) -> None:
     service = await polled_service(tmp_path, feed_server)
     try:
-        assert service.pending_enrichment() == 2
+        assert await service.enrichment.pending() == 2
         seen: list[int] = []
-        report = await service.enrich(progress=seen.append)
+        report = await service.enrichment.enrich(progress=seen.append)
         assert (report.done, report.failed, sum(seen)) == (2, 0, 2)
-        assert service.pending_enrichment() == 0
-        assert (await service.enrich()).done == 0  # nothing is done twice
+        assert await service.enrichment.pending() == 0
+        assert (await service.enrichment.enrich()).done == 0  # nothing is done twice
 
-        italian = service.story("https://it.example/anthropic")
-        english = service.story("https://en.example/o5")
+        italian = await service.stories.get("https://it.example/anthropic")
+        english = await service.stories.get("https://en.example/o5")
         assert italian is not None and english is not None
         assert (italian.lang, english.lang) == ("it", "en")
         # The extractive backend cannot translate, and says so: its "pivot" is the original text.
@@ -67,7 +67,7 @@ async def test_extractive_enrichment_is_complete_and_resumable(tmp_path: Path, f
             assert sentences and all(sentence in story.text for sentence in sentences)
 
         # A subscriber reading Italian gets the headline as published.
-        title, summary = await service.summary_in(italian, "it")
+        title, summary = await service.enrichment.summary_in(italian, "it")
         assert title == italian.title and summary == italian.summary_en
     finally:
         await service.aclose()
@@ -76,14 +76,14 @@ async def test_extractive_enrichment_is_complete_and_resumable(tmp_path: Path, f
 async def test_changed_text_is_enriched_again(tmp_path: Path, feed_server: FeedServer) -> None:
     service = await polled_service(tmp_path, feed_server)
     try:
-        await service.enrich()
+        await service.enrichment.enrich()
         route = feed_server.routes["/feed"]
         route.body = route.body_bytes.replace(b"OpenAI ships a new reasoning model", b"OpenAI ships o5")
-        [result] = await service.poll(force=True)
+        [result] = await service.ingest.poll(force=True)
         assert result.updated == 1
-        assert service.pending_enrichment() == 1
-        assert (await service.enrich()).done == 1
-        story = service.story("https://en.example/o5")
+        assert await service.enrichment.pending() == 1
+        assert (await service.enrichment.enrich()).done == 1
+        story = await service.stories.get("https://en.example/o5")
         assert story is not None and story.title == "OpenAI ships o5" and story.enriched
     finally:
         await service.aclose()
@@ -97,11 +97,11 @@ async def test_transformers_enrichment_through_the_service(
     engine = make_engine(tiny_models.config())
     service = make_service(make_settings(tmp_path), engine=engine)
     try:
-        await service.poll(force=True)
-        report = await service.enrich()
+        await service.ingest.poll(force=True)
+        report = await service.enrichment.enrich()
         assert (report.done, report.failed) == (2, 0)
-        italian = service.story("https://it.example/anthropic")
-        english = service.story("https://en.example/o5")
+        italian = await service.stories.get("https://it.example/anthropic")
+        english = await service.stories.get("https://en.example/o5")
         assert italian is not None and english is not None
         assert (italian.lang, english.lang) == ("it", "en")
         assert italian.translated and italian.text_en and italian.text_en != italian.text
@@ -120,13 +120,13 @@ async def test_transformers_enrichment_through_the_service(
             return original(texts, src, tgt)
 
         engine.translate = spy  # type: ignore[method-assign]
-        first = await service.summary_in(italian, "de")
-        again = await service.summary_in(italian, "de")
+        first = await service.enrichment.summary_in(italian, "de")
+        again = await service.enrichment.summary_in(italian, "de")
         assert first == again and calls == [("en", "de")]
         expected = original([italian.title_en or "", italian.summary_en or ""], "en", "de")
         assert list(first) == expected.texts and expected.model == str(tiny_models.en_de)
         # A language whose model is not downloaded is one clear error saying what to run.
         with pytest.raises(ModelError, match=r"'tiny/opus-mt-en-it' is not available.*newsbot models download"):
-            await service.summary_in(italian, "it")
+            await service.enrichment.summary_in(italian, "it")
     finally:
         await service.aclose()

@@ -69,8 +69,8 @@ async def test_hostile_servers_fail_alone_fast_and_small(tmp_path: Path, feed_se
 
     try:
         with rss_growth_mb() as growth:
-            results = {r.url: r for r in await service.poll(force=True, progress=progress)}
-        feeds = {f.url: f for f in service.feeds()}
+            results = {r.url: r for r in await service.ingest.poll(force=True, progress=progress)}
+        feeds = {f.url: f for f in (await service.feeds.all())}
         stored = service.store.count_stories()
     finally:
         await service.aclose()
@@ -105,9 +105,9 @@ async def test_teaser_entry_gets_the_article_from_its_page(tmp_path: Path, feed_
     write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
     service = make_service(make_settings(tmp_path, extract_articles=True))
     try:
-        [result] = await service.poll(force=True)
-        extracted = service.story(feed_server.url("/articolo"))
-        kept = service.story(feed_server.url("/gone"))
+        [result] = await service.ingest.poll(force=True)
+        extracted = await service.stories.get(feed_server.url("/articolo"))
+        kept = await service.stories.get(feed_server.url("/gone"))
         problems = service.store.feed_errors(result.feed_id)
     finally:
         await service.aclose()
@@ -178,9 +178,9 @@ async def test_article_links_reach_no_other_private_host(tmp_path: Path, feed_se
     write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
     service = make_service(make_settings(tmp_path, extract_articles=True))
     try:
-        [result] = await service.poll(force=True)
+        [result] = await service.ingest.poll(force=True)
         problems = service.store.feed_errors(result.feed_id)
-        story = service.story(other_host)
+        story = await service.stories.get(other_host)
     finally:
         await service.aclose()
     assert (result.new, result.extracted) == (1, 0)
@@ -195,7 +195,7 @@ async def test_a_failing_extractor_costs_the_page_not_the_feed(
     def explode(html: bytes | str, *, url: str) -> str:
         raise FeedError(url, "extractor crashed")
 
-    monkeypatch.setattr("bot.service.extract_article", explode)
+    monkeypatch.setattr("bot.service.ingest.extract_article", explode)
     feed_server.routes["/page"] = Route(body=italian_article_page(), content_type="text/html; charset=utf-8")
     feed_server.routes["/feed"] = Route(
         body=f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
@@ -205,7 +205,7 @@ async def test_a_failing_extractor_costs_the_page_not_the_feed(
     write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
     service = make_service(make_settings(tmp_path, extract_articles=True))
     try:
-        [result] = await service.poll(force=True)
+        [result] = await service.ingest.poll(force=True)
         problems = service.store.feed_errors(result.feed_id)
     finally:
         await service.aclose()
@@ -217,9 +217,9 @@ async def test_a_dead_worker_process_is_replaced(tmp_path: Path) -> None:
     (tmp_path / "feeds.yaml").write_text("feeds: []\n")
     service = make_service(make_settings(tmp_path))
     try:
-        service._ensure_pool()
+        service.ingest._ensure_pool()
         with pytest.raises(FeedError, match="worker process died"):
-            await service._cpu(os._exit, 1)
-        assert await service._cpu(len, b"still works") == 11
+            await service.ingest._cpu(os._exit, 1)
+        assert await service.ingest._cpu(len, b"still works") == 11
     finally:
         await service.aclose()

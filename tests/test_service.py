@@ -40,13 +40,13 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 def counting_cpu(service: Service) -> list[str]:
     """Record every CPU-stage call (parse, extract) the service makes."""
     calls: list[str] = []
-    original = service._cpu
+    original = service.ingest._cpu
 
     async def spy(fn: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(fn.__name__)
         return await original(fn, *args, **kwargs)
 
-    service._cpu = spy  # type: ignore[method-assign]
+    service.ingest._cpu = spy  # type: ignore[method-assign]
     return calls
 
 
@@ -57,7 +57,7 @@ async def test_real_feeds_first_poll_304s_then_one_change(tmp_path: Path, feed_s
 
     async def scenario() -> None:
         # 1. First poll: every usable entry is stored, the JSON Feed included.
-        first = {r.url: r for r in await service.poll(force=True)}
+        first = {r.url: r for r in await service.ingest.poll(force=True)}
         assert {Path(u).name for u, r in first.items() if r.error} == BROKEN
         for url, feed in served.items():
             if feed.path.name in BROKEN:
@@ -73,7 +73,7 @@ async def test_real_feeds_first_poll_304s_then_one_change(tmp_path: Path, feed_s
         # 2. Second poll: exactly the served validators go back, every good feed answers 304, nothing is parsed.
         feed_server.clear_log()
         cpu_calls = counting_cpu(service)
-        second = {r.url: r for r in await service.poll(force=True)}
+        second = {r.url: r for r in await service.ingest.poll(force=True)}
         for url, feed in served.items():
             [request] = feed_server.requests(_path(url))
             assert request.headers["if-none-match"] == etag_of(feed.path.read_bytes())
@@ -84,7 +84,7 @@ async def test_real_feeds_first_poll_304s_then_one_change(tmp_path: Path, feed_s
                 assert second[url].not_modified
         assert cpu_calls == []
         assert service.store.count_stories() == stored
-        assert all(f.error_count == 2 for f in service.feeds() if Path(f.url).name in BROKEN)
+        assert all(f.error_count == 2 for f in (await service.feeds.all()) if Path(f.url).name in BROKEN)
 
         # 3. One feed gains an item: the next poll stores exactly that entry.
         url, feed = next((u, f) for u, f in served.items() if f.path.name == "rss_2.0_ilgiornale.xml")
@@ -96,11 +96,11 @@ async def test_real_feeds_first_poll_304s_then_one_change(tmp_path: Path, feed_s
         )
         route = feed_server.routes[_path(url)]
         route.body, route.etag = body, etag_of(body)
-        third = {r.url: r for r in await service.poll(force=True)}
+        third = {r.url: r for r in await service.ingest.poll(force=True)}
         assert (third[url].new, third[url].unchanged) == (1, 1)
         assert all(r.not_modified for u, r in third.items() if u != url and served[u].path.name not in BROKEN)
         assert service.store.count_stories() == stored + 1
-        story = service.story("https://www.ilgiornale.it/news/nuovo-1.html")
+        story = await service.stories.get("https://www.ilgiornale.it/news/nuovo-1.html")
         assert story is not None and story.title == "Nuovo articolo"
 
     try:
@@ -120,7 +120,7 @@ async def test_paused_feed_is_not_polled(tmp_path: Path, feed_server: FeedServer
     (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": url, "enabled": enabled}]}))
     service = make_service(make_settings(tmp_path))
     try:
-        results = await service.poll(force=True)
+        results = await service.ingest.poll(force=True)
     finally:
         await service.aclose()
     assert len(results) == (1 if enabled else 0)
@@ -133,18 +133,18 @@ async def test_broken_feed_is_not_downloaded_again_until_it_changes(tmp_path: Pa
     write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
     service = make_service(make_settings(tmp_path))
     try:
-        [first] = await service.poll(force=True)
+        [first] = await service.ingest.poll(force=True)
         calls = counting_cpu(service)
-        [second] = await service.poll(force=True)
+        [second] = await service.ingest.poll(force=True)
         assert first.error and second.error == first.error and calls == []
         assert [r.headers.get("if-none-match") for r in feed_server.requests()] == [None, '"broken"']
-        assert service.feed(first.feed_id).error_count == 2
+        assert (await service.feeds.get(first.feed_id)).error_count == 2
 
         good = real_feeds()[0].path.read_bytes()
         feed_server.routes["/feed"] = Route(body=good, etag=etag_of(good))
-        [third] = await service.poll(force=True)
+        [third] = await service.ingest.poll(force=True)
         assert third.error is None and third.new > 0 and calls == ["parse_feed"]
-        state = service.feed(first.feed_id)
+        state = await service.feeds.get(first.feed_id)
         assert (state.status, state.error_count, state.content_error) == ("ok", 0, False)
     finally:
         await service.aclose()
@@ -156,24 +156,24 @@ async def test_failing_feed_backs_off_then_is_disabled_until_enabled(tmp_path: P
     clock = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
     service = make_service(make_settings(tmp_path, max_failures=3, poll_interval=600), now=lambda: clock[0])
     try:
-        [result] = await service.poll()
-        state = service.feed(result.feed_id)
+        [result] = await service.ingest.poll()
+        state = await service.feeds.get(result.feed_id)
         assert (state.status, state.error_count) == ("error", 1)
-        assert await service.poll() == []  # backing off: not due yet
+        assert await service.ingest.poll() == []  # backing off: not due yet
         clock[0] += timedelta(seconds=600)
-        await service.poll()
+        await service.ingest.poll()
         clock[0] += timedelta(seconds=1200)  # the interval doubled
-        await service.poll()
-        state = service.feed(result.feed_id)
+        await service.ingest.poll()
+        state = await service.feeds.get(result.feed_id)
         assert (state.status, state.error_count, state.last_error) == ("disabled", 3, "HTTP 500 Internal Server Error")
         clock[0] += timedelta(days=2)
-        assert await service.poll(force=True) == []  # disabled feeds wait for an admin, even with --once
+        assert await service.ingest.poll(force=True) == []  # disabled feeds wait for an admin, even with --once
         assert len(feed_server.requests()) == 3
 
         feed_server.routes["/feed"] = Route(body=real_feeds()[0].path.read_bytes())
-        assert service.set_feed_enabled(str(result.feed_id), True).status == "ok"
-        [again] = await service.poll()
-        assert again.error is None and service.feed(result.feed_id).status == "ok"
+        assert (await service.feeds.set_enabled(str(result.feed_id), True)).status == "ok"
+        [again] = await service.ingest.poll()
+        assert again.error is None and (await service.feeds.get(result.feed_id)).status == "ok"
     finally:
         await service.aclose()
 

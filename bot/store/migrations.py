@@ -105,3 +105,26 @@ def m0003(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0004_enrichment_retries_and_problems")
+def m0004(db: Database) -> None:
+    db.executescript(
+        """
+        -- A failed story is retried after a backoff, and at once when the models it failed with have changed.
+        ALTER TABLE stories ADD COLUMN next_enrich_at TEXT;
+        ALTER TABLE stories ADD COLUMN enrich_fingerprint TEXT;
+        DROP INDEX stories_to_enrich;
+        CREATE INDEX stories_pending ON stories(created_at DESC, id DESC)
+            WHERE enriched_hash IS NULL OR enriched_hash != content_hash;
+        -- Problems that are not a feed's: a model missing for a language, a translation that failed. One row per
+        -- kind of problem (key), counted, so a problem repeated every digest round is one line for the admin.
+        CREATE TABLE problems (
+            key TEXT PRIMARY KEY,
+            message TEXT NOT NULL,
+            first_at TEXT NOT NULL,
+            last_at TEXT NOT NULL,
+            count INTEGER NOT NULL
+        );
+        """
+    )

@@ -1,0 +1,76 @@
+"""The one facade the front-ends (CLI, Telegram) call: `make_service` wires one stage object per step of the flow.
+
+No SQL, no telegram, no argument parsing here or in the stages; each stage is a module named for what it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.feeds.fetch import make_fetcher
+from bot.feeds.types import Fetcher
+from bot.service.context import Context
+from bot.service.enrichment import Enrichment, EnrichReport, Localized
+from bot.service.feeds import FeedList, ImportReport, Source
+from bot.service.ingest import FeedResult, Ingest
+from bot.service.stories import Stories
+from bot.store import Store, open_store
+from summarizer.types import Engine
+
+__all__ = [
+    "EnrichReport",
+    "FeedResult",
+    "ImportReport",
+    "Localized",
+    "Service",
+    "Source",
+    "make_service",
+]
+
+
+class Service:
+    """The stages, sharing one Context (settings, store thread, clock, model thread)."""
+
+    def __init__(self, ctx: Context, *, fetcher: Fetcher, engine: Engine | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.store = ctx.store
+        self.now = ctx.now
+        self.fetcher = fetcher
+        self.feeds = FeedList(ctx, fetcher)
+        self.ingest = Ingest(ctx, self.feeds, fetcher)
+        self.enrichment = Enrichment(ctx, self.feeds, engine)
+        self.stories = Stories(ctx)
+
+    async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
+        """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""
+        wake = asyncio.Event()
+        await asyncio.gather(
+            self.ingest.poll_forever(stop, tick=tick, on_new=wake.set),
+            self.enrichment.work(stop, wake, tick=tick),
+        )
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        self.ingest.close()
+        await asyncio.to_thread(self.ctx.close)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_service(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    fetcher: Fetcher | None = None,
+    now: Callable[[], datetime] | None = None,
+    engine: Engine | None = None,
+) -> Service:
+    """Wire the service from settings; tests inject any collaborator."""
+    ctx = Context(settings, store or open_store(settings.db), now or _utcnow)
+    return Service(ctx, fetcher=fetcher or make_fetcher(settings), engine=engine)

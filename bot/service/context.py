@@ -1,0 +1,43 @@
+"""What every stage of the service shares: settings, the store behind its own thread, the clock, the model thread.
+
+The event loop never waits on SQLite or on a model: store calls run on one SQLite thread (a writer in another process
+holding the lock stalls that thread, not the bot), model work on one model thread (torch releases the GIL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+
+from bot.config import Settings
+from bot.store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Context:
+    def __init__(self, settings: Settings, store: Store, now: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.store = store
+        self.now = now
+        self._sql = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-sqlite")
+        # One model thread: two generations on the same cores would only slow each other down.
+        self._models = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-model")
+
+    async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a store method on the SQLite thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._sql, functools.partial(fn, *args, **kwargs))
+
+    async def model(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run model work (loading, generation) on the model thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._models, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._models.shutdown(wait=True, cancel_futures=True)
+        self._sql.shutdown(wait=True)
+        self.store.close()

@@ -1,0 +1,289 @@
+"""The enrichment stage: language, English pivot and summary for every stored story, batch by batch on the model
+thread, newest first, retried across passes with a backoff; and a story's title and summary in a reader's language."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.errors import ModelError, NewsbotError
+from bot.feeds import feedlist
+from bot.service.context import Context
+from bot.service.feeds import FeedList
+from bot.store.rows import PendingStory, StoryRow
+from summarizer.chunking import split_sentences
+from summarizer.download import models_fingerprint
+from summarizer.engine import make_engine, translation_model
+from summarizer.errors import EngineError
+from summarizer.extractive import summarize_extractive
+from summarizer.types import UNDETERMINED, Article, Engine, EngineConfig, Enriched
+
+log = logging.getLogger(__name__)
+
+# A failed story waits FIRST_RETRY, then four times longer after each failure, at most MAX_RETRY; it is tried at once
+# when the models change (a download, a new setting). It is never given up on: its text may be fine for a later model.
+FIRST_RETRY = timedelta(minutes=2)
+MAX_RETRY = timedelta(hours=6)
+
+
+def next_attempt(now: datetime, failures: int) -> datetime:
+    """When a story that has now failed `failures` times in a row (same models) is tried again."""
+    return now + min(MAX_RETRY, FIRST_RETRY * 4 ** max(0, failures - 1))
+
+
+@dataclass(frozen=True)
+class EnrichReport:
+    done: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)  # distinct reasons, for the admin
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A story's title and summary for one reader; `translated` False: the story's own text, in `lang`."""
+
+    title: str
+    summary: str
+    lang: str  # the language title and summary are in
+    translated: bool = True
+    note: str | None = None  # why it is not in the reader's language
+
+
+class Enrichment:
+    def __init__(self, ctx: Context, feeds: FeedList, engine: Engine | None = None) -> None:
+        self.ctx = ctx
+        self.feeds = feeds
+        self._engine = engine
+        self._engine_lock = threading.Lock()
+        self._problems: set[str] = set()  # problem keys recorded by this process, so a fix can clear them
+
+    # -- the engine ------------------------------------------------------------------------------------------------
+    async def config(self) -> EngineConfig:
+        if self._engine is not None:
+            return self._engine.config
+        return feedlist.engine_config(await self.feeds.sync(), self.ctx.settings)
+
+    async def engine(self) -> Engine:
+        """The engine feeds.yaml and the settings describe, built on the model thread at first need."""
+        if self._engine is not None:
+            return self._engine
+        config = await self.config()
+        return await self.ctx.model(self._build, config)
+
+    def _build(self, config: EngineConfig) -> Engine:
+        with self._engine_lock:
+            if self._engine is None:
+                try:
+                    self._engine = make_engine(config)
+                except EngineError as e:
+                    raise ModelError(str(e)) from e
+            return self._engine
+
+    async def fingerprint(self) -> str:
+        return await asyncio.to_thread(models_fingerprint, await self.config())
+
+    async def servable_languages(self) -> list[str]:
+        """The offered languages a reader can get summaries in: English, and those whose model out of English is here
+        (every offered one for the extractive backend, which never translates)."""
+        config = await self.config()
+        if config.backend == "extractive":
+            return list(config.languages)
+        from summarizer.download import locate_model
+
+        def present(lang: str) -> bool:
+            return lang == "en" or locate_model(translation_model(config, "en", lang), config.model_dir) is not None
+
+        return [lang for lang in config.languages if await asyncio.to_thread(present, lang)]
+
+    # -- enrichment passes -----------------------------------------------------------------------------------------
+    async def pending(self) -> int:
+        return await self.ctx.db(
+            self.ctx.store.count_to_enrich, now=self.ctx.now(), fingerprint=await self.fingerprint()
+        )
+
+    async def enrich(
+        self, *, progress: Callable[[int], None] | None = None, stop: asyncio.Event | None = None
+    ) -> EnrichReport:
+        """Detect, translate to English and summarize every due story, newest first, one batch at a time.
+
+        Each story is tried at most once per pass: a failure is recorded on it (the reason is what `stories show`
+        gives) with the time of its next attempt. Checks `stop` between batches.
+        """
+        db, store = self.ctx.db, self.ctx.store
+        fingerprint = await self.fingerprint()
+        try:
+            engine = await self.engine()
+        except ModelError as e:
+            failed = await self._fail_all_due(str(e), fingerprint)
+            return EnrichReport(failed=failed, errors=[str(e)] if failed else [])
+        done = failed = 0
+        errors: list[str] = []
+        while stop is None or not stop.is_set():
+            batch = await db(
+                store.stories_to_enrich, engine.config.batch_size, now=self.ctx.now(), fingerprint=fingerprint
+            )
+            if not batch:
+                break
+            articles = [Article(title=s.title, text=s.text, lang_hint=s.lang_hint) for s in batch]
+            results = await self.ctx.model(_process, engine, articles)
+            failures = []
+            for story, result in zip(batch, results, strict=True):
+                if isinstance(result, str):
+                    failures.append(self._failure(story, result, fingerprint))
+                    if result not in errors:
+                        errors.append(result)
+                    continue
+                await db(self._save, story, result)
+                done += 1
+            if failures:
+                await db(store.record_enrich_failures, failures, fingerprint=fingerprint)
+                failed += len(failures)
+            if progress is not None:
+                progress(len(batch))
+        return EnrichReport(done=done, failed=failed, errors=errors)
+
+    async def work(self, stop: asyncio.Event, wake: asyncio.Event, *, tick: float = 30.0) -> None:
+        """The enrichment worker of `newsbot run`: a pass whenever `wake` is set (new stories) or `tick` passes."""
+        while not stop.is_set():
+            wake.clear()
+            try:
+                report = await self.enrich(stop=stop)
+            except NewsbotError as e:
+                log.error("enrichment failed: %s", e)
+            except Exception:
+                log.exception("enrichment failed")
+            else:
+                if report.done or report.failed:
+                    log.info("enriched %d stories, %d failed", report.done, report.failed)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(stop, wake), timeout=tick)
+
+    def _failure(self, story: PendingStory, reason: str, fingerprint: str) -> tuple[int, str, int, datetime]:
+        failures = story.attempts + 1 if story.fingerprint == fingerprint else 1
+        return story.id, reason, failures, next_attempt(self.ctx.now(), failures)
+
+    def _save(self, story: PendingStory, result: Enriched) -> None:  # on the SQLite thread
+        self.ctx.store.save_enrichment(
+            story.id,
+            self.ctx.now(),
+            lang=result.lang,
+            lang_confidence=result.lang_confidence,
+            title_en=result.title_en,
+            text_en=result.text_en,
+            summary_en=result.summary_en,
+            translated=result.translated,
+            models=result.models,
+            source_hash=story.content_hash,
+        )
+
+    async def _fail_all_due(self, reason: str, fingerprint: str) -> int:
+        """No engine at all (the summarizer is missing): every due story records why, once, and waits its backoff."""
+        store, failed = self.ctx.store, 0
+        while batch := await self.ctx.db(store.stories_to_enrich, 500, now=self.ctx.now(), fingerprint=fingerprint):
+            await self.ctx.db(
+                store.record_enrich_failures,
+                [self._failure(story, reason, fingerprint) for story in batch],
+                fingerprint=fingerprint,
+            )
+            failed += len(batch)
+        return failed
+
+    # -- a reader's language ---------------------------------------------------------------------------------------
+    async def summary_in(self, story: StoryRow, lang: str) -> tuple[str, str]:
+        """(title, summary) of an enriched story in `lang`, translated on first need and cached; ModelError if the
+        model for that language is missing or fails. The story's own language gets its original title."""
+        if not story.enriched or story.summary_en is None or story.title_en is None:
+            raise NewsbotError(f"story {story.id} is not summarized yet: run `newsbot poll --once` or wait for it")
+        if lang == "en" and story.translated is not False:
+            return story.title_en, story.summary_en
+        if story.translated is False:  # the extractive backend: its "pivot" is the original
+            if lang == story.lang:
+                return story.title, story.summary_en
+            raise ModelError(f"story {story.id} was summarized without translation (extractive backend)")
+        engine = await self.engine()
+        model = translation_model(engine.config, "en", lang)
+        cached = await self.ctx.db(self.ctx.store.cached_translation, story.id, lang, story.content_hash, model)
+        if cached is not None:
+            return cached
+        try:
+            translation = await self.ctx.model(engine.translate, [story.title_en, story.summary_en], "en", lang)
+        except EngineError as e:
+            raise ModelError(str(e)) from e
+        title, summary = translation.texts
+        if lang == story.lang:
+            title = story.title  # a reader of the source language gets the headline as published
+        await self.ctx.db(
+            self.ctx.store.save_translation, story.id, lang, story.content_hash, model, title, summary, self.ctx.now()
+        )
+        return title, summary
+
+    async def localized(self, story: StoryRow, lang: str) -> Localized:
+        """Title and summary for a reader of `lang`, whatever state the models are in: never nothing.
+
+        Enriched and translatable: the translation (cached). Otherwise the story's own extractive summary in its own
+        language, marked untranslated unless that is the reader's language; a missing model is recorded as a problem
+        for the admin.
+        """
+        own = story.lang if story.lang and story.lang != UNDETERMINED else None
+        if story.enriched and story.translated is False and story.summary_en:  # the extractive backend's summary
+            note = None if own == lang else "the extractive backend does not translate"
+            return Localized(story.title, story.summary_en, own or "und", translated=own == lang, note=note)
+        if story.enriched:
+            key = f"translate:en-{lang}"
+            try:
+                title, summary = await self.summary_in(story, lang)
+            except ModelError as e:
+                await self._problem(key, f"no summaries in {lang!r}: {e}")
+                note = str(e)
+            else:
+                if key in self._problems:
+                    self._problems.discard(key)
+                    await self.ctx.db(self.ctx.store.clear_problem, key)
+                return Localized(title, summary, lang)
+        else:
+            note = story.enrich_error or "not summarized yet"
+        summary = await asyncio.to_thread(fallback_summary, story.text, own or "und", story.title)
+        return Localized(story.title, summary, own or "und", translated=own == lang, note=note)
+
+    async def _problem(self, key: str, message: str) -> None:
+        if key not in self._problems:
+            log.warning("%s", message)
+        self._problems.add(key)
+        await self.ctx.db(self.ctx.store.record_problem, key, message, self.ctx.now())
+
+
+def fallback_summary(text: str, lang: str, title: str = "") -> str:
+    """The weightless summary of a story in its own language: a few of its central sentences, verbatim."""
+    return summarize_extractive(text, lang, title=title) or " ".join(split_sentences(text, lang)[:3]) or title
+
+
+def _process(engine: Engine, articles: Sequence[Article]) -> list[Enriched | str]:
+    """On the model thread: the batch together, or article by article when the batch fails, so one bad article (or
+    one missing pair model) does not sink its batch-mates; a failure is its reason."""
+    try:
+        return list(engine.process_many(articles))
+    except Exception:
+        return [_process_one(engine, article) for article in articles]
+
+
+def _process_one(engine: Engine, article: Article) -> Enriched | str:
+    try:
+        return engine.process(article)
+    except Exception as e:  # recorded on the story, shown by `stories show`; the pass goes on
+        log.warning("enrichment failed: %s", e)
+        return str(e) if isinstance(e, EngineError) else f"{type(e).__name__}: {e}"
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return as soon as one of the events is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,134 @@
+"""What the language engine made of each story: the enrichment queue with its retry state, per-language summaries,
+and the model problems an admin should see."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.store.base import StoreBase, iso
+from bot.store.rows import PendingStory, Problem
+
+# Stories whose current text has no enrichment yet; the partial index stories_pending covers exactly these.
+_PENDING = "(s.enriched_hash IS NULL OR s.enriched_hash != s.content_hash)"
+# ...and that are due: never failed, their backoff is over, or they failed with other models than today's.
+_DUE = "(s.next_enrich_at IS NULL OR s.next_enrich_at <= ? OR s.enrich_fingerprint IS NOT ?)"
+
+
+class EnrichmentStore(StoreBase):
+    def stories_to_enrich(self, limit: int, *, now: datetime, fingerprint: str) -> list[PendingStory]:
+        """Due stories, newest first: fresh news does not wait behind a backlog."""
+        with self._read() as conn:
+            cursor = conn.execute(
+                f"""
+                SELECT s.id, s.title, s.text,
+                    (SELECT f.lang FROM story_sources src JOIN feeds f ON f.id = src.feed_id
+                     WHERE src.story_id = s.id ORDER BY src.id LIMIT 1),
+                    s.content_hash, s.enrich_attempts, s.enrich_fingerprint
+                FROM stories s
+                WHERE {_PENDING} AND {_DUE}
+                ORDER BY s.created_at DESC, s.id DESC LIMIT ?
+                """,
+                [iso(now), fingerprint, limit],
+            )
+            return [PendingStory(*row) for row in cursor.fetchall()]
+
+    def count_to_enrich(self, *, now: datetime, fingerprint: str) -> int:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM stories s WHERE {_PENDING} AND {_DUE}", [iso(now), fingerprint])
+            return int(row.fetchone()[0])
+
+    def save_enrichment(
+        self,
+        story_id: int,
+        now: datetime,
+        *,
+        lang: str,
+        lang_confidence: float,
+        title_en: str,
+        text_en: str,
+        summary_en: str,
+        translated: bool,
+        models: dict[str, str],
+        source_hash: str,
+    ) -> bool:
+        """Store what the engine made of the text whose hash was `source_hash`; False if the text changed meanwhile."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                """
+                UPDATE stories SET lang = ?, lang_confidence = ?, title_en = ?, text_en = ?, summary_en = ?,
+                    translated = ?, models = ?, enriched_hash = content_hash, enriched_at = ?, enrich_error = NULL,
+                    enrich_attempts = 0, next_enrich_at = NULL, enrich_fingerprint = NULL
+                WHERE id = ? AND content_hash = ?
+                """,
+                [
+                    lang,
+                    lang_confidence,
+                    title_en,
+                    text_en,
+                    summary_en,
+                    int(translated),
+                    json.dumps(models, sort_keys=True),
+                    iso(now),
+                    story_id,
+                    source_hash,
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def record_enrich_failures(self, failures: Sequence[tuple[int, str, int, datetime]], *, fingerprint: str) -> None:
+        """(story id, reason, failed attempts so far, next attempt at) for each story that failed this pass."""
+        with self._write() as conn:
+            conn.executemany(
+                """
+                UPDATE stories SET enrich_error = ?, enrich_attempts = ?, next_enrich_at = ?, enrich_fingerprint = ?
+                WHERE id = ?
+                """,
+                [(reason, attempts, iso(at), fingerprint, story_id) for story_id, reason, attempts, at in failures],
+            )
+
+    def cached_translation(self, story_id: int, lang: str, content_hash: str, model: str) -> tuple[str, str] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT title, summary FROM story_translations "
+                "WHERE story_id = ? AND lang = ? AND content_hash = ? AND model = ?",
+                [story_id, lang, content_hash, model],
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def save_translation(
+        self, story_id: int, lang: str, content_hash: str, model: str, title: str, summary: str, now: datetime
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                """
+                INSERT INTO story_translations (story_id, lang, content_hash, model, title, summary, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(story_id, lang) DO UPDATE SET content_hash = excluded.content_hash,
+                    model = excluded.model, title = excluded.title, summary = excluded.summary,
+                    created_at = excluded.created_at
+                """,
+                [story_id, lang, content_hash, model, title, summary, iso(now)],
+            )
+
+    # -- problems an admin should see ------------------------------------------------------------------------------
+    def record_problem(self, key: str, message: str, now: datetime) -> None:
+        with self._write() as conn:
+            conn.execute(
+                """
+                INSERT INTO problems (key, message, first_at, last_at, count) VALUES (?, ?, ?, ?, 1)
+                ON CONFLICT(key) DO UPDATE SET message = excluded.message, last_at = excluded.last_at,
+                    count = count + 1
+                """,
+                [key, message, iso(now), iso(now)],
+            )
+
+    def clear_problem(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM problems WHERE key = ?", [key])
+
+    def problems(self) -> list[Problem]:
+        with self._read() as conn:
+            cursor = conn.execute("SELECT key, message, first_at, last_at, count FROM problems ORDER BY last_at DESC")
+            return [Problem(*row) for row in cursor.fetchall()]
