@@ -58,3 +58,20 @@ class UnknownFeedError(ConfigError):
 
 class OpmlError(NewsbotError):
     """An OPML file was refused: not well-formed XML, not OPML, or unsafe (it declares XML entities)."""
+
+
+class UsageError(NewsbotError):
+    """A command's argument cannot be used; the message says what was wrong, for a one-line correction."""
+
+
+class LanguageNotOfferedError(UsageError):
+    """A language code the engine cannot serve; `offered` lists those it can."""
+
+    def __init__(self, code: str, offered: list[str]) -> None:
+        super().__init__(f"{code!r} is not an offered language; offered: {', '.join(offered)}")
+        self.code = code
+        self.offered = offered
+
+
+class NotSubscribedError(NewsbotError):
+    """A subscriber's command from a chat that has no active subscription."""

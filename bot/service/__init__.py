@@ -13,20 +13,28 @@ from bot.config import Settings
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
 from bot.service.context import Context
+from bot.service.delivery import Delivery, Outcome
+from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.enrichment import Enrichment, EnrichReport, Localized
 from bot.service.feeds import FeedList, ImportReport, Source
 from bot.service.ingest import FeedResult, Ingest
 from bot.service.stories import Stories
+from bot.service.subscribers import Chat, Started, Subscribers
 from bot.store import Store, open_store
 from summarizer.types import Engine
 
 __all__ = [
+    "Chat",
     "EnrichReport",
     "FeedResult",
     "ImportReport",
     "Localized",
+    "Outcome",
+    "Queued",
+    "RoundReport",
     "Service",
     "Source",
+    "Started",
     "make_service",
 ]
 
@@ -44,6 +52,9 @@ class Service:
         self.ingest = Ingest(ctx, self.feeds, fetcher)
         self.enrichment = Enrichment(ctx, self.feeds, engine)
         self.stories = Stories(ctx)
+        self.subscribers = Subscribers(ctx, self.enrichment)
+        self.digests = Digests(ctx, self.subscribers, self.enrichment)
+        self.delivery = Delivery(ctx, self.subscribers)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""

@@ -10,18 +10,22 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.errors import ModelError, NewsbotError
 from bot.feeds import feedlist
 from bot.service.context import Context
 from bot.service.feeds import FeedList
-from bot.store.rows import PendingStory, StoryRow
+from bot.store.rows import EnrichFailure, PendingStory, Problem, StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.download import models_fingerprint
 from summarizer.engine import make_engine, translation_model
 from summarizer.errors import EngineError
 from summarizer.extractive import summarize_extractive
-from summarizer.types import UNDETERMINED, Article, Engine, EngineConfig, Enriched
+from summarizer.types import UNDETERMINED, Article, Detection, Engine, EngineConfig, Enriched
+
+if TYPE_CHECKING:
+    from summarizer.detect import LinguaDetector
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ class Enrichment:
         self._engine = engine
         self._engine_lock = threading.Lock()
         self._problems: set[str] = set()  # problem keys recorded by this process, so a fix can clear them
+        self._detector: LinguaDetector | None = None  # for stories the engine cannot take (no models)
 
     # -- the engine ------------------------------------------------------------------------------------------------
     async def config(self) -> EngineConfig:
@@ -163,9 +168,18 @@ class Enrichment:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, wake), timeout=tick)
 
-    def _failure(self, story: PendingStory, reason: str, fingerprint: str) -> tuple[int, str, int, datetime]:
+    def _failure(
+        self, story: PendingStory, reason: str, fingerprint: str, detection: Detection | None = None
+    ) -> EnrichFailure:
         failures = story.attempts + 1 if story.fingerprint == fingerprint else 1
-        return story.id, reason, failures, next_attempt(self.ctx.now(), failures)
+        return EnrichFailure(
+            story.id,
+            reason,
+            failures,
+            next_attempt(self.ctx.now(), failures),
+            lang=detection.lang if detection else None,
+            lang_confidence=detection.confidence if detection else None,
+        )
 
     def _save(self, story: PendingStory, result: Enriched) -> None:  # on the SQLite thread
         self.ctx.store.save_enrichment(
@@ -182,16 +196,30 @@ class Enrichment:
         )
 
     async def _fail_all_due(self, reason: str, fingerprint: str) -> int:
-        """No engine at all (the summarizer is missing): every due story records why, once, and waits its backoff."""
+        """No engine at all (the summarizer is missing): every due story records why, once, and waits its backoff.
+
+        The language detector needs no downloaded model, so each story still gets its language: digests then label
+        its untranslated text correctly and split it into sentences the right way.
+        """
         store, failed = self.ctx.store, 0
+        languages = (await self.config()).languages
         while batch := await self.ctx.db(store.stories_to_enrich, 500, now=self.ctx.now(), fingerprint=fingerprint):
+            detections = await self.ctx.model(self._detect, languages, batch)
             await self.ctx.db(
                 store.record_enrich_failures,
-                [self._failure(story, reason, fingerprint) for story in batch],
+                [self._failure(s, reason, fingerprint, d) for s, d in zip(batch, detections, strict=True)],
                 fingerprint=fingerprint,
             )
             failed += len(batch)
         return failed
+
+    def _detect(self, languages: tuple[str, ...], batch: Sequence[PendingStory]) -> list[Detection]:
+        with self._engine_lock:
+            if self._detector is None:
+                from summarizer.detect import LinguaDetector
+
+                self._detector = LinguaDetector(languages)
+        return self._detector.detect_many([f"{s.title}\n{s.text}" for s in batch], [s.lang_hint for s in batch])
 
     # -- a reader's language ---------------------------------------------------------------------------------------
     async def summary_in(self, story: StoryRow, lang: str) -> tuple[str, str]:
@@ -222,14 +250,14 @@ class Enrichment:
         )
         return title, summary
 
-    async def localized(self, story: StoryRow, lang: str) -> Localized:
+    async def localized(self, story: StoryRow, lang: str, *, hint: str | None = None) -> Localized:
         """Title and summary for a reader of `lang`, whatever state the models are in: never nothing.
 
         Enriched and translatable: the translation (cached). Otherwise the story's own extractive summary in its own
         language, marked untranslated unless that is the reader's language; a missing model is recorded as a problem
-        for the admin.
+        for the admin. `hint`: the feed's language, for a story whose own is not detected yet.
         """
-        own = story.lang if story.lang and story.lang != UNDETERMINED else None
+        own = story.lang if story.lang and story.lang != UNDETERMINED else (None if story.enriched else hint)
         if story.enriched and story.translated is False and story.summary_en:  # the extractive backend's summary
             note = None if own == lang else "the extractive backend does not translate"
             return Localized(story.title, story.summary_en, own or "und", translated=own == lang, note=note)
@@ -249,6 +277,10 @@ class Enrichment:
             note = story.enrich_error or "not summarized yet"
         summary = await asyncio.to_thread(fallback_summary, story.text, own or "und", story.title)
         return Localized(story.title, summary, own or "und", translated=own == lang, note=note)
+
+    async def problems(self) -> list[Problem]:
+        """Model problems recorded for the admin (a language without its model, say)."""
+        return await self.ctx.db(self.ctx.store.problems)
 
     async def _problem(self, key: str, message: str) -> None:
         if key not in self._problems:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.digests import DigestStore
 from bot.store.enrichment import EnrichmentStore
 from bot.store.feeds import FeedStore
+from bot.store.outbox import OutboxStore
 from bot.store.stories import StoryStore
+from bot.store.subscriptions import SubscriptionStore
 
 
-class Store(FeedStore, StoryStore, EnrichmentStore):
-    """Feeds, stories, enrichment; one connection per thread (see StoreBase)."""
+class Store(FeedStore, StoryStore, EnrichmentStore, SubscriptionStore, DigestStore, OutboxStore):
+    """Feeds, stories, enrichment, subscribers, digests, outbox; one connection per thread (see StoreBase)."""
 
 
 def open_store(path: Path | str) -> Store:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.store.base import StoreBase, iso
-from bot.store.rows import PendingStory, Problem
+from bot.store.rows import EnrichFailure, PendingStory, Problem
 
 # Stories whose current text has no enrichment yet; the partial index stories_pending covers exactly these.
 _PENDING = "(s.enriched_hash IS NULL OR s.enriched_hash != s.content_hash)"
@@ -77,15 +77,19 @@ class EnrichmentStore(StoreBase):
             )
             return cursor.rowcount == 1
 
-    def record_enrich_failures(self, failures: Sequence[tuple[int, str, int, datetime]], *, fingerprint: str) -> None:
-        """(story id, reason, failed attempts so far, next attempt at) for each story that failed this pass."""
+    def record_enrich_failures(self, failures: Sequence[EnrichFailure], *, fingerprint: str) -> None:
+        """Each failed story's reason and next attempt; its language too when detection worked without the models."""
         with self._write() as conn:
             conn.executemany(
                 """
-                UPDATE stories SET enrich_error = ?, enrich_attempts = ?, next_enrich_at = ?, enrich_fingerprint = ?
+                UPDATE stories SET enrich_error = ?, enrich_attempts = ?, next_enrich_at = ?, enrich_fingerprint = ?,
+                    lang = coalesce(?, lang), lang_confidence = coalesce(?, lang_confidence)
                 WHERE id = ?
                 """,
-                [(reason, attempts, iso(at), fingerprint, story_id) for story_id, reason, attempts, at in failures],
+                [
+                    (f.reason, f.attempts, iso(f.next_attempt_at), fingerprint, f.lang, f.lang_confidence, f.story_id)
+                    for f in failures
+                ],
             )
 
     def cached_translation(self, story_id: int, lang: str, content_hash: str, model: str) -> tuple[str, str] | None:

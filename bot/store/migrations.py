@@ -128,3 +128,69 @@ def m0004(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0005_subscriptions_digests_outbox")
+def m0005(db: Database) -> None:
+    db.executescript(
+        """
+        -- One subscription per (chat, forum topic): private chats, groups, channels and topics fit one model.
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            thread_id INTEGER NOT NULL DEFAULT 0,   -- forum topic (message_thread_id); 0 = the chat itself
+            kind TEXT NOT NULL,                     -- private, group, supergroup, channel
+            title TEXT,                             -- a user's name or a chat's title, for admins
+            lang TEXT NOT NULL,
+            times TEXT NOT NULL,                    -- JSON list of "HH:MM" in tz
+            tz TEXT NOT NULL,
+            topics TEXT NOT NULL DEFAULT '[]',      -- JSON list; empty = every story
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,                   -- stopped, blocked (403), ...
+            window_start TEXT NOT NULL,             -- no story stored before this is ever sent (first digest: 24 h)
+            next_digest_at TEXT,                    -- the next scheduled slot, UTC
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (chat_id, thread_id)
+        );
+        CREATE INDEX subscriptions_due ON subscriptions(next_digest_at) WHERE active = 1;
+        -- A digest made for a subscriber: `key` makes making it idempotent (a scheduled slot, or the update id of
+        -- the /digest that asked for it).
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            stories INTEGER NOT NULL,
+            parts INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (subscription_id, key)
+        );
+        -- Which stories each subscriber already got: not a time watermark, so a story enriched late is not lost.
+        CREATE TABLE deliveries (
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            PRIMARY KEY (subscription_id, story_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX deliveries_story ON deliveries(story_id);
+        -- Every message is written here first; the sender drains it. key = subscription:digest key:part.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,
+            chat_id INTEGER NOT NULL,
+            thread_id INTEGER NOT NULL DEFAULT 0,
+            priority INTEGER NOT NULL,              -- 0: a reply to a command; 1: a scheduled digest
+            text TEXT NOT NULL,                     -- Telegram HTML, <= 4,096 characters after parsing
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending, sent, failed (refused or expired), dropped (chat gone)
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            message_id INTEGER,                     -- Telegram's, once sent
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox(priority, id) WHERE state = 'pending';
+        CREATE INDEX outbox_chat ON outbox(chat_id, thread_id) WHERE state = 'pending';
+        """
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.feeds.types import Validators
@@ -140,6 +141,18 @@ class PendingStory:
 
 
 @dataclass(frozen=True)
+class EnrichFailure:
+    """A story the engine could not enrich this pass, when to try again, and its language if that much was found."""
+
+    story_id: int
+    reason: str
+    attempts: int  # failed attempts with the same models, this one included
+    next_attempt_at: datetime
+    lang: str | None = None
+    lang_confidence: float | None = None
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something an admin should know that is not a feed's failure: a model missing for a language, say."""
 
@@ -148,3 +161,72 @@ class Problem:
     first_at: str
     last_at: str
     count: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    chat_id: int
+    thread_id: int  # forum topic; 0 = the chat itself
+    kind: str  # private, group, supergroup, channel
+    title: str | None
+    lang: str
+    times: tuple[str, ...]
+    tz: str
+    topics: tuple[str, ...]
+    active: bool
+    inactive_reason: str | None
+    window_start: str
+    next_digest_at: str | None
+    created_at: str
+    updated_at: str
+
+
+SUBSCRIPTION_COLUMNS = (
+    "id, chat_id, thread_id, kind, title, lang, times, tz, topics, active, inactive_reason, window_start, "
+    "next_digest_at, created_at, updated_at"
+)
+
+
+def subscription_row(row: Sequence[Any]) -> Subscription:
+    values = list(row)
+    values[6] = tuple(json.loads(values[6]))
+    values[8] = tuple(json.loads(values[8]))
+    values[9] = bool(values[9])
+    return Subscription(*values)
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """A story that may go into a digest, with what choosing and showing it needs."""
+
+    story: StoryRow
+    sources: tuple[str, ...]  # feed names, first feed first
+    lang_hint: str | None = None  # the first feed's language in feeds.yaml, until the story's own is detected
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    subscription_id: int | None
+    chat_id: int
+    thread_id: int
+    priority: int
+    text: str
+    attempts: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class NewDigest:
+    """A digest ready to store: its messages go to the outbox and its stories count as delivered, in one step."""
+
+    subscription_id: int
+    chat_id: int
+    thread_id: int
+    key: str
+    story_ids: list[int]
+    parts: list[str]
+    priority: int
+    next_digest_at: str | None = None  # also move the subscriber's schedule on (scheduled digests)

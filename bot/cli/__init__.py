@@ -1,0 +1,11 @@
+"""The command-line front-end: parses arguments, wires Settings into the service, renders results. No SQL here.
+
+One module per command (group); each registers itself on the typer apps in bot/cli/apps.py.
+"""
+
+from __future__ import annotations
+
+from bot.cli import digest, feeds, models, poll, stories  # noqa: F401  (they register their commands)
+from bot.cli.apps import app
+
+__all__ = ["app"]

@@ -1,0 +1,75 @@
+"""What every command shares: the consoles, one-sentence errors, running the service once, durations."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from bot.config import load_settings
+from bot.errors import NewsbotError
+from bot.service import Service, make_service
+
+# Markup off: titles, errors and arguments are data from feeds and users ("[video]", "[/b]"); styling is explicit.
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly(fn: Callable[P, R]) -> Callable[P, R]:
+    """A NewsbotError becomes one red sentence and exit code 1, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except NewsbotError as e:
+            err.print(Text.assemble(("error:", "red"), f" {e}"))
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def with_service(body: Callable[[Service], Coroutine[Any, Any, R]]) -> R:
+    """Run one async use of the service, closing it (HTTP client, process pool, DB) whatever happens."""
+
+    async def runner() -> R:
+        service = make_service(load_settings())
+        try:
+            return await body(service)
+        finally:
+            await service.aclose()
+
+    return asyncio.run(runner())
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str) -> timedelta:
+    match = _DURATION.match(value)
+    if not match:
+        raise typer.BadParameter(f"{value!r} is not a duration like 30m, 24h or 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def progress_bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
+
+
+def print_link(url: str) -> None:
+    """A URL on a line of its own, never wrapped (Rich wraps at 80 columns when stdout is not a terminal)."""
+    out.print(url, soft_wrap=True, overflow="ignore", crop=False)

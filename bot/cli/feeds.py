@@ -1,0 +1,136 @@
+"""`newsbot feeds ...`: the feed list and its fetch state; the same service calls as the admin bot commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from bot.cli.apps import feeds_app
+from bot.cli.common import err, friendly, out, with_service
+from bot.service import Service
+from bot.store.rows import FeedRow
+
+
+def _feed_json(feed: FeedRow) -> dict[str, Any]:
+    data = asdict(feed)
+    data["title"] = feed.title or feed.feed_title
+    data["status"] = feed.status
+    return data
+
+
+@feeds_app.command("list")
+@friendly
+def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per feed, in a list.")) -> None:
+    """Every feed with its state: ok, error, paused (by an admin), disabled (too many failures), new."""
+
+    async def body(service: Service) -> list[FeedRow]:
+        return await service.feeds.all()
+
+    feeds = with_service(body)
+    if as_json:
+        out.print_json(json.dumps([_feed_json(f) for f in feeds]))
+        return
+    table = Table()
+    for column in ("id", "title", "url", "status", "errors", "last ok", "next fetch", "last error"):
+        table.add_column(column)
+    for f in feeds:
+        style = {"error": "yellow", "disabled": "red", "paused": "dim"}.get(f.status)
+        table.add_row(
+            str(f.id),
+            f.title or f.feed_title or "",
+            f.url,
+            f.status,
+            str(f.error_count),
+            f.last_ok_at or "never",
+            f.next_fetch_at or "now",
+            f.last_error or "",
+            style=style,
+        )
+    out.print(table)
+
+
+@feeds_app.command("add")
+@friendly
+def feeds_add(
+    url: str,
+    title: str | None = typer.Option(None, help="Title to show; default: the feed's own."),
+    lang: str | None = typer.Option(None, help="Language hint (ISO 639-1), e.g. it."),
+) -> None:
+    """Check a feed (URL guard, one fetch, parse) and add it to feeds.yaml. file:// URLs are accepted here only."""
+
+    async def body(service: Service) -> FeedRow:
+        return await service.feeds.add(url, title=title, lang=lang, allow_file=True)
+
+    feed = with_service(body)
+    out.print(f"added feed {feed.id}: {feed.title or feed.url}")
+
+
+@feeds_app.command("remove")
+@friendly
+def feeds_remove(id_or_url: str) -> None:
+    """Remove a feed from feeds.yaml (its stories stay)."""
+
+    async def body(service: Service) -> FeedRow:
+        return await service.feeds.remove(id_or_url)
+
+    feed = with_service(body)
+    out.print(f"removed feed {feed.id}: {feed.url}")
+
+
+def _set_enabled(id_or_url: str, enabled: bool) -> None:
+    async def body(service: Service) -> FeedRow:
+        return await service.feeds.set_enabled(id_or_url, enabled)
+
+    feed = with_service(body)
+    out.print(f"feed {feed.id} is now {feed.status}: {feed.url}")
+
+
+@feeds_app.command("enable")
+@friendly
+def feeds_enable(id_or_url: str) -> None:
+    """Resume a paused feed, or re-enable one disabled after failures (its error streak is forgotten)."""
+    _set_enabled(id_or_url, True)
+
+
+@feeds_app.command("disable")
+@friendly
+def feeds_disable(id_or_url: str) -> None:
+    """Pause a feed (kept in feeds.yaml with enabled: false)."""
+    _set_enabled(id_or_url, False)
+
+
+@feeds_app.command("import-opml")
+@friendly
+def feeds_import_opml(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Add every feed listed in an OPML file (safe parsing: no external entities, no entity expansion)."""
+
+    async def body(service: Service) -> Any:
+        return await service.feeds.import_opml(file.read_bytes())
+
+    report = with_service(body)
+    for url, why in report.skipped:
+        err.print(f"skipped {url}: {why}")
+    out.print(f"imported {len(report.added)} feeds, skipped {len(report.skipped)}")
+
+
+@feeds_app.command("export-opml")
+@friendly
+def feeds_export_opml(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
+) -> None:
+    """The feed list as OPML 2.0."""
+
+    async def body(service: Service) -> bytes:
+        return await service.feeds.export_opml()
+
+    data = with_service(body)
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)

@@ -1,0 +1,227 @@
+"""The digests stage: compose each subscriber's digest (chosen by bot.digest.compose, localized by the enrichment
+stage, rendered by bot.digest.render) and store it with its outbox messages; scheduled rounds and /digest alike."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, select, short_summary
+from bot.digest.render import render_digest
+from bot.digest.schedule import last_slot, next_slot
+from bot.i18n import texts
+from bot.service.context import Context
+from bot.service.enrichment import Enrichment
+from bot.service.subscribers import Chat, Subscribers, schedule_of
+from bot.store.base import iso
+from bot.store.rows import CandidateRow, NewDigest, Subscription
+
+log = logging.getLogger(__name__)
+
+# A story not yet summarized this long after it was stored goes out with its own text rather than wait (a backlog,
+# a slow machine); younger ones wait for the next digest.
+ENRICH_GRACE = timedelta(minutes=30)
+REPLY, SCHEDULED = 0, 1  # outbox priorities: replies to commands go first
+ROUND_CHUNK = 500  # subscribers composed and stored per transaction in a round
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What /digest did: `stories` new stories in `parts` messages (0 and 0: nothing new)."""
+
+    stories: int
+    parts: int
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    due: int = 0
+    digests: int = 0
+    messages: int = 0
+    empty: int = 0  # due with nothing new: no message, the next slot is set
+    busy: int = 0  # being composed by a /digest at the same moment: taken at the next round
+
+
+class Digests:
+    def __init__(self, ctx: Context, subscribers: Subscribers, enrichment: Enrichment) -> None:
+        self.ctx = ctx
+        self.subscribers = subscribers
+        self.enrichment = enrichment
+        self._composing: dict[int, asyncio.Lock] = {}  # one digest at a time per subscriber
+
+    @property
+    def cap(self) -> int:
+        return self.ctx.settings.digest_max_stories
+
+    async def preview(self, lang: str, since: timedelta) -> Digest:
+        """The digest a new subscriber reading `lang` would get now, covering `since` (nothing is recorded)."""
+        now = self.ctx.now()
+        rows = await self._candidates(now - since, now)
+        chosen = select([_candidate(r) for r in rows], delivered=(), topics=(), now=now, cap=self.cap)
+        return await self._localize(chosen.chosen, chosen.more, {r.story.id: r for r in rows}, lang, {})
+
+    async def digest_now(self, chat: Chat, request: str | None = None) -> Queued:
+        """/digest: the stories this subscriber has not received, queued ahead of scheduled traffic.
+
+        `request` (the Telegram update id) keys the digest: the same update handled twice (after a crash, say) makes
+        one digest, not two.
+        """
+        subscription = await self.subscribers.active(chat)
+        key = f"now:{request or uuid.uuid4().hex}"
+        lock = self._composing.setdefault(subscription.id, asyncio.Lock())
+        try:
+            async with lock:  # a double-tapped /digest: the second finds the stories delivered
+                now = self.ctx.now()
+                [(digest, parts)] = await self._compose([subscription], now)
+                if not digest.items:
+                    return Queued(0, 0)
+                new = NewDigest(
+                    subscription.id, subscription.chat_id, subscription.thread_id, key, digest.story_ids, parts, REPLY
+                )
+                await self.ctx.db(self.ctx.store.save_digests, [new], now)
+        finally:
+            self._forget_lock(subscription.id, lock)
+        return Queued(len(digest.items), len(parts))
+
+    async def run_due(self) -> RoundReport:
+        """One scheduled round: every subscriber whose slot has come gets one digest (one catch-up digest however
+        many slots a downtime missed), or nothing if nothing is new; their next slot is set either way."""
+        now = self.ctx.now()
+        due = await self.ctx.db(self.ctx.store.due_subscriptions, now)
+        report = RoundReport(due=len(due))
+        for start in range(0, len(due), ROUND_CHUNK):
+            report = await self._round_chunk(due[start : start + ROUND_CHUNK], now, report)
+        if report.digests or report.empty:
+            log.info(
+                "digest round: %d due, %d digests in %d messages, %d with nothing new",
+                report.due,
+                report.digests,
+                report.messages,
+                report.empty,
+            )
+        return report
+
+    async def _round_chunk(self, due: Sequence[Subscription], now: datetime, report: RoundReport) -> RoundReport:
+        locks = []
+        free = []
+        for subscription in due:
+            lock = self._composing.setdefault(subscription.id, asyncio.Lock())
+            if lock.locked():
+                continue
+            await lock.acquire()
+            locks.append((subscription.id, lock))
+            free.append(subscription)
+        try:
+            composed = await self._compose(free, now)
+            new, empty = [], []
+            for subscription, (digest, parts) in zip(free, composed, strict=True):
+                schedule = schedule_of(subscription)
+                upcoming = iso(next_slot(schedule, now))
+                if not digest.items:
+                    empty.append((subscription.id, upcoming))
+                    continue
+                key = f"slot:{iso(last_slot(schedule, now))}"
+                new.append(
+                    NewDigest(
+                        subscription.id,
+                        subscription.chat_id,
+                        subscription.thread_id,
+                        key,
+                        digest.story_ids,
+                        parts,
+                        SCHEDULED,
+                        next_digest_at=upcoming,
+                    )
+                )
+            saved = await self.ctx.db(self.ctx.store.save_digests, new, now)
+            await self.ctx.db(self.ctx.store.advance_schedules, empty)
+        finally:
+            for subscription_id, lock in locks:
+                lock.release()
+                self._forget_lock(subscription_id, lock)
+        return RoundReport(
+            due=report.due,
+            digests=report.digests + saved,
+            messages=report.messages + sum(len(d.parts) for d in new),
+            empty=report.empty + len(empty),
+            busy=report.busy + len(due) - len(free),
+        )
+
+    def _forget_lock(self, subscription_id: int, lock: asyncio.Lock) -> None:
+        if not lock.locked() and self._composing.get(subscription_id) is lock:
+            del self._composing[subscription_id]
+
+    async def _candidates(self, since: datetime, now: datetime) -> list[CandidateRow]:
+        return await self.ctx.db(self.ctx.store.digest_candidates, since=since, now=now, ready_by=now - ENRICH_GRACE)
+
+    async def _compose(self, subscriptions: Sequence[Subscription], now: datetime) -> list[tuple[Digest, list[str]]]:
+        """Each subscriber's digest and its messages; stories and renderings shared by subscribers are made once."""
+        if not subscriptions:
+            return []
+        windows = {s.id: max(datetime.fromisoformat(s.window_start), now - MAX_AGE) for s in subscriptions}
+        rows = await self._candidates(min(windows.values()), now)
+        by_id = {row.story.id: row for row in rows}
+        candidates = [_candidate(row) for row in rows]
+        delivered = await self.ctx.db(self.ctx.store.delivered, [s.id for s in subscriptions], list(by_id))
+        items: dict[tuple[int, str], DigestItem] = {}
+        rendered: dict[tuple[str, tuple[int, ...], int], list[str]] = {}
+        results = []
+        for subscription in subscriptions:
+            since = windows[subscription.id]
+            pool = [c for c in candidates if datetime.fromisoformat(by_id[c.story_id].story.created_at) >= since]
+            chosen = select(
+                pool, delivered=delivered[subscription.id], topics=subscription.topics, now=now, cap=self.cap
+            )
+            digest = await self._localize(chosen.chosen, chosen.more, by_id, subscription.lang, items)
+            shape = (subscription.lang, tuple(digest.story_ids), digest.more)
+            if shape not in rendered:
+                rendered[shape] = render_digest(digest, texts(subscription.lang)) if digest.items else []
+            results.append((digest, rendered[shape]))
+        return results
+
+    async def _localize(
+        self,
+        chosen: Sequence[Candidate],
+        more: int,
+        rows: dict[int, CandidateRow],
+        lang: str,
+        cache: dict[tuple[int, str], DigestItem],
+    ) -> Digest:
+        items = []
+        for candidate in chosen:
+            key = (candidate.story_id, lang)
+            if key not in cache:
+                row = rows[candidate.story_id]
+                story = row.story
+                localized = await self.enrichment.localized(story, lang, hint=row.lang_hint)
+                cache[key] = DigestItem(
+                    title=localized.title,
+                    summary=short_summary(localized.summary, localized.lang),
+                    link=story.link,
+                    sources=candidate.sources,
+                    original_lang=None if localized.translated else localized.lang,
+                )
+            items.append(cache[key])
+        return Digest(lang, items, more, [c.story_id for c in chosen])
+
+
+def _candidate(row: CandidateRow) -> Candidate:
+    story = row.story
+    stored = datetime.fromisoformat(story.created_at)
+    published = datetime.fromisoformat(story.published) if story.published else None
+    # A publication date after the story was stored is a feed's mistake (time zones, future-dated posts).
+    at = published if published is not None and published <= stored else stored
+    return Candidate(
+        story_id=story.id,
+        title=story.title,
+        at=at,
+        sources=row.sources,
+        link=story.link,
+        lang=story.lang,
+        title_en=story.title_en,
+        summary_en=story.summary_en,
+    )

@@ -1,0 +1,126 @@
+"""Subscribers: one row per (chat, forum topic) with language, schedule, time zone, topics and whether it is active."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.store.base import StoreBase, iso
+from bot.store.rows import SUBSCRIPTION_COLUMNS, Subscription, subscription_row
+
+_SETTABLE = {"lang", "times", "tz", "topics", "next_digest_at", "window_start", "active", "inactive_reason", "title"}
+
+
+class SubscriptionStore(StoreBase):
+    def get_subscription(self, chat_id: int, thread_id: int = 0) -> Subscription | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE chat_id = ? AND thread_id = ?",
+                [chat_id, thread_id],
+            ).fetchone()
+        return subscription_row(row) if row else None
+
+    def subscription(self, subscription_id: int) -> Subscription | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?", [subscription_id]
+            ).fetchone()
+        return subscription_row(row) if row else None
+
+    def insert_subscription(
+        self,
+        chat_id: int,
+        thread_id: int,
+        *,
+        kind: str,
+        title: str | None,
+        lang: str,
+        times: Sequence[str],
+        tz: str,
+        window_start: datetime,
+        next_digest_at: datetime,
+        now: datetime,
+    ) -> Subscription:
+        """A new subscription; if the chat subscribed meanwhile (two /start at once), the existing one."""
+        with self._write() as conn:
+            conn.execute(
+                """
+                INSERT INTO subscriptions (chat_id, thread_id, kind, title, lang, times, tz, window_start,
+                    next_digest_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (chat_id, thread_id) DO NOTHING
+                """,
+                [
+                    chat_id,
+                    thread_id,
+                    kind,
+                    title,
+                    lang,
+                    json.dumps(list(times)),
+                    tz,
+                    iso(window_start),
+                    iso(next_digest_at),
+                    iso(now),
+                    iso(now),
+                ],
+            )
+            found = self.get_subscription(chat_id, thread_id)
+        assert found is not None
+        return found
+
+    def update_subscription(self, subscription_id: int, now: datetime, **fields: Any) -> Subscription:
+        unknown = set(fields) - _SETTABLE
+        if unknown:
+            raise ValueError(f"not a subscription setting: {sorted(unknown)}")
+        values = {name: _column_value(value) for name, value in fields.items()}
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE subscriptions SET {assignments}, updated_at = ? WHERE id = ?",
+                [*values.values(), iso(now), subscription_id],
+            )
+            if fields.get("active") is False:
+                # A stopped or blocked chat gets nothing more, not even what was queued for it.
+                conn.execute(
+                    "UPDATE outbox SET state = 'dropped', last_error = ? WHERE subscription_id = ? AND state = 'pending'",
+                    [f"subscription inactive: {fields.get('inactive_reason') or 'stopped'}", subscription_id],
+                )
+            found = self.subscription(subscription_id)
+        assert found is not None
+        return found
+
+    def due_subscriptions(self, now: datetime, limit: int = 10_000) -> list[Subscription]:
+        with self._read() as conn:
+            cursor = conn.execute(
+                f"""
+                SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions
+                WHERE active = 1 AND next_digest_at <= ? ORDER BY next_digest_at, id LIMIT ?
+                """,
+                [iso(now), limit],
+            )
+            return [subscription_row(row) for row in cursor.fetchall()]
+
+    def next_digest_due(self) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT min(next_digest_at) FROM subscriptions WHERE active = 1").fetchone()
+        return row[0] if row else None
+
+    def subscription_counts(self) -> list[tuple[str, str, bool, int]]:
+        """(kind, lang, active, count) for admins."""
+        with self._read() as conn:
+            cursor = conn.execute(
+                "SELECT kind, lang, active, count(*) FROM subscriptions GROUP BY kind, lang, active ORDER BY 4 DESC"
+            )
+            return [(kind, lang, bool(active), int(n)) for kind, lang, active, n in cursor.fetchall()]
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, tuple | list):
+        return json.dumps(list(value))
+    if isinstance(value, bool):
+        return int(value)
+    return value

@@ -1,0 +1,42 @@
+"""`newsbot digest`: the digest on the terminal, links whole, a JSON twin, bad languages refused in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.httpserver import FeedServer, Route
+from tests.service.test_enrichment_retries import rss
+
+
+def test_digest_prints_what_a_subscriber_gets(tmp_path: Path, feed_server: FeedServer) -> None:
+    long_link = "https://news.example/" + "a-very-long-path-segment/" * 6 + "story"
+    body = rss([("a", "Story A"), ("b", "Story B")]).replace(b"https://news.example/a", long_link.encode())
+    feed_server.routes["/feed"] = Route(body=body)
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": feed_server.url("/feed"), "lang": "en"}]}))
+    env = {
+        "NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"),
+        "NEWSBOT_DB": str(tmp_path / "newsbot.db"),
+        "NEWSBOT_BACKEND": "extractive",
+        "NEWSBOT_ALLOW_PRIVATE_URLS": "1",
+        "NEWSBOT_EXTRACT_ARTICLES": "0",
+    }
+    runner = CliRunner()
+    assert runner.invoke(app, ["poll", "--once"], env=env).exit_code == 0
+
+    result = runner.invoke(app, ["digest", "--lang", "en", "--since", "24h"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 stories" in result.output and "Story A is the news." in result.output
+    assert long_link in result.output.splitlines()  # one line, never wrapped
+
+    as_json = json.loads(runner.invoke(app, ["digest", "--json"], env=env).stdout)
+    assert [s["title"] for s in as_json["stories"]] == ["Story B", "Story A"]
+    assert as_json["stories"][1]["link"] == long_link and as_json["more"] == 0
+
+    refused = runner.invoke(app, ["digest", "--lang", "xx"], env=env)
+    assert refused.exit_code == 1 and "'xx' is not one of the languages in feeds.yaml" in refused.output
+    assert "Traceback" not in refused.output

@@ -1,0 +1,135 @@
+"""Digest rendering: escaping, safe links, splitting at story boundaries into messages Telegram accepts."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.digest.compose import Digest, DigestItem
+from bot.digest.render import LIMIT, Span, fit, pack, render_digest, safe_href, units
+from bot.errors import FeedError
+from bot.feeds.dedupe import decide
+from bot.i18n import texts
+from bot.store import Store
+from tests.feeds.test_parse import FEEDPARSER_TESTS, _parse_corpus_file
+from tests.telegram_html import length, parse
+
+EN = texts("en")
+
+
+def item(n: int, summary: str = "Something happened. It matters. More later.", **kw: object) -> DigestItem:
+    values: dict[str, object] = {
+        "title": f"Story number {n}",
+        "summary": summary,
+        "link": f"https://news.example/{n}",
+        "sources": ("Feed A",),
+    }
+    values.update(kw)
+    return DigestItem(**values)  # type: ignore[arg-type]
+
+
+def check(messages: list[str]) -> list[str]:
+    """Each message parses as Telegram HTML and fits; returns their visible texts."""
+    shown = []
+    for message in messages:
+        text, links = parse(message)
+        assert 0 < length(text) <= LIMIT
+        assert all(link.startswith(("http://", "https://")) for link in links)
+        shown.append(text)
+    return shown
+
+
+def test_hostile_feed_text_is_escaped_and_bad_links_never_become_hrefs() -> None:
+    title = "<script>alert(1)</script> & <b>"
+    digest = Digest(
+        "en",
+        [
+            item(1, title=title, summary='x" onmouseover="alert(1)', link="javascript:alert(1)"),
+            item(2, link='https://ok.example/a" onclick="alert(1)'),
+            item(3, link="https://ok.example/q?a=1&b=<2>"),
+            item(4, link="data:text/html,<script>alert(1)</script>"),
+            item(5, link="https://fine.example/path?x=1&y=2"),
+        ],
+    )
+    [message] = render_digest(digest, EN)
+    text, links = parse(message)
+    assert title in text and "<script>" not in message and "&lt;script&gt;" in message
+    assert links == ["https://fine.example/path?x=1&y=2"]
+    assert 'href="https://fine.example/path?x=1&amp;y=2"' in message
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://a.example/x", True),
+        ("HTTP://A.example", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("//a.example/x", False),
+        ("https:///nohost", False),
+        ("https://a.example/ x", False),
+        ("https://a.example/\u0000", False),
+        ("https://[::1", False),
+        ("ftp://a.example/", False),
+        ("https://a.example/" + "a" * 3000, False),
+    ],
+)
+def test_safe_href(url: str, ok: bool) -> None:
+    assert (safe_href(url) == url) is ok
+
+
+def test_thirty_stories_split_at_story_boundaries_each_exactly_once() -> None:
+    rng = random.Random(7)
+    words = ["alpha", "beta", "gamma", "delta", "人工智能", "émigré", "🤖", "<b>", "&", '"quote"']
+    items = [item(n, summary=" ".join(rng.choice(words) for _ in range(rng.randint(20, 120))) + ".") for n in range(30)]
+    items[4] = item(4, summary="long " * 1200)  # one story far longer than a message
+    messages = render_digest(Digest("en", items), EN)
+    shown = check(messages)
+    assert len(messages) > 1
+    for n in range(30):
+        assert sum(text.count(f"Story number {n}\n") for text in shown) == 1, n
+    assert shown[0].startswith("Your news digest: 30 stories")
+    [long_one] = [text for text in shown if "Story number 4\n" in text]
+    assert "…" in long_one
+    assert any('href="https://news.example/4"' in m for m in messages)  # shortened, but still linked
+
+
+def test_utf16_length_counts_astral_characters_twice() -> None:
+    block = (Span("🤖" * 3000, bold=True),)
+    [message] = pack([block])
+    text, _ = parse(message)
+    assert units("🤖") == 2 and length(text) <= LIMIT and length(text) >= LIMIT - 2
+    assert units("".join(s.text for s in fit(block))) <= LIMIT
+
+
+def test_cap_footer_and_untranslated_marker() -> None:
+    digest = Digest("de", [item(1, original_lang="it", sources=("La Stampa", "Il Post", "ANSA"))], more=7)
+    [message] = render_digest(digest, EN)
+    text, _ = parse(message)
+    assert "La Stampa · also: Il Post, ANSA · not translated, original in IT" in text
+    assert text.endswith("…and 7 more stories. /topics narrows what you get.")
+
+
+def test_renderer_over_the_sanitizer_corpus_emits_only_safe_markup(store: Store) -> None:
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    paths = sorted((FEEDPARSER_TESTS / "wellformed" / "sanitize").glob("*"))
+    store.sync_feeds([(f"https://corpus.example/{p.name}", None, None, None, True) for p in paths], now)
+    ids = {f.url: f.id for f in store.list_feeds()}
+    for path in paths:
+        try:
+            parsed = _parse_corpus_file(path)
+        except FeedError:
+            continue
+        feed_id = ids[f"https://corpus.example/{path.name}"]
+        store.save_entries(feed_id, decide(parsed.entries, {}, {}), now)
+    stories = store.list_stories()
+    assert len(stories) > 500
+    items = [DigestItem(s.title, s.text[:300], s.link, ("corpus",)) for s in stories]
+    messages = render_digest(Digest("en", items), EN)
+    check(messages)  # refuses any tag but Telegram's, any attribute but href, any non-http(s) link
+    markup = "".join(messages)
+    assert {m.group(1) for m in re.finditer(r"<\s*/?\s*([a-zA-Z-]+)", markup)} <= {"a", "b", "i"}
+    assert all(attr == "href" for attr in re.findall(r"<a\s+([^=\s]+)=", markup))
