@@ -126,7 +126,7 @@ async def test_transformers_enrichment_through_the_service(
         expected = original([italian.title_en or "", italian.summary_en or ""], "en", "de")
         assert list(first) == expected.texts and expected.model == str(tiny_models.en_de)
         # A language whose model is not downloaded is one clear error saying what to run.
-        with pytest.raises(ModelError, match=r"'tiny/opus-mt-en-it' is not available.*newsbot models download"):
-            await service.enrichment.summary_in(italian, "it")
+        with pytest.raises(ModelError, match=r"'tiny/opus-mt-en-fr' is not available.*newsbot models download"):
+            await service.enrichment.summary_in(italian, "fr")
     finally:
         await service.aclose()

@@ -27,6 +27,7 @@ class TinyModels:
     root: Path
     it_en: Path
     en_de: Path
+    en_it: Path
     mul_en: Path
     summarizer: Path  # 128 positions
     long_summarizer: Path  # 4096 positions
@@ -37,7 +38,7 @@ class TinyModels:
             summarizer_model=str(self.long_summarizer),
             # Every other pair names a hub id that is not in the cache, so it falls back to mul-en.
             translation_model_pattern="tiny/opus-mt-{src}-{tgt}",
-            translation_overrides={"it-en": str(self.it_en), "en-de": str(self.en_de)},
+            translation_overrides={"it-en": str(self.it_en), "en-de": str(self.en_de), "en-it": str(self.en_it)},
             fallback_to_english_model=str(self.mul_en),
             # Random weights may emit end-of-sentence at once or never: bound outputs on both sides (short, as every
             # generated token costs a few milliseconds of Python however small the model).
@@ -134,6 +135,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
         root=root,
         it_en=_save(_marian(vocab, seed=1), tokenizer, root / "opus-mt-it-en"),
         en_de=_save(_marian(vocab, seed=2), tokenizer, root / "opus-mt-en-de"),
+        en_it=_save(_marian(vocab, seed=6), tokenizer, root / "opus-mt-en-it"),
         mul_en=_save(_marian(vocab, seed=3), tokenizer, root / "opus-mt-mul-en"),
         summarizer=_save(_bart(vocab, seed=4, positions=SHORT_BART_POSITIONS), tokenizer, root / "distilbart"),
         long_summarizer=_save(_bart(vocab, seed=5, positions=LONG_BART_POSITIONS), tokenizer, root / "long-bart"),

@@ -55,9 +55,10 @@ class Delivery:
     async def due(self, limit: int) -> list[OutboxRow]:
         return await self.ctx.db(self.ctx.store.due_messages, self.ctx.now(), limit)
 
-    async def next_due(self) -> datetime | None:
+    async def seconds_until_due(self) -> float | None:
+        """How long until the next pending message is due (negative: overdue); None when the outbox is empty."""
         found = await self.ctx.db(self.ctx.store.next_attempt_due)
-        return datetime.fromisoformat(found) if found else None
+        return (datetime.fromisoformat(found) - self.ctx.now()).total_seconds() if found else None
 
     async def sent(self, row: OutboxRow, telegram_id: int | None) -> None:
         await self.ctx.db(self.ctx.store.mark_sent, row.id, telegram_id, self.ctx.now())
@@ -68,7 +69,7 @@ class Delivery:
         step = after_failure(outcome, row.attempts, datetime.fromisoformat(row.created_at), now, retry_after)
         store = self.ctx.store
         if step.at is not None:
-            await self.ctx.db(store.mark_retry, row.id, error, step.at, count=step.count)
+            await self.ctx.db(store.mark_retry, row, error, step.at, count=step.count)
         elif outcome is Outcome.GONE:
             await self.ctx.db(store.mark_failed, row.id, error, state="dropped")
             if row.subscription_id is not None:

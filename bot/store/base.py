@@ -23,6 +23,11 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def iso_ms(moment: datetime) -> str:
+    """For times a worker waits for (a retry after a 429): a whole second early is too early."""
+    return moment.isoformat(timespec="milliseconds")
+
+
 def chunks(items: Sequence[object]) -> Iterator[Sequence[object]]:
     for start in range(0, len(items), _IN_CHUNK):
         yield items[start : start + _IN_CHUNK]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.store.base import StoreBase, iso
+from bot.store.base import StoreBase, iso, iso_ms
 from bot.store.rows import OutboxRow
 
 _OUTBOX_COLUMNS = "id, key, subscription_id, chat_id, thread_id, priority, text, attempts, created_at"
@@ -20,7 +20,7 @@ class OutboxStore(StoreBase):
                 SELECT {_OUTBOX_COLUMNS} FROM outbox
                 WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?
                 """,
-                [iso(now), limit],
+                [iso_ms(now), limit],
             )
             return [OutboxRow(*row) for row in cursor.fetchall()]
 
@@ -38,12 +38,22 @@ class OutboxStore(StoreBase):
                 [telegram_id, iso(now), message_id],
             )
 
-    def mark_retry(self, message_id: int, error: str, next_attempt_at: datetime, *, count: bool = True) -> None:
-        """A failure worth retrying; `count` False for a flood wait (429), which says nothing about the message."""
+    def mark_retry(self, row: OutboxRow, error: str, next_attempt_at: datetime, *, count: bool = True) -> None:
+        """A failure worth retrying; `count` False for a flood wait (429), which says nothing about the message.
+
+        The chat's later messages wait as long, so that a digest's parts still arrive in order.
+        """
         with self._write() as conn:
             conn.execute(
                 "UPDATE outbox SET last_error = ?, next_attempt_at = ?, attempts = attempts + ? WHERE id = ?",
-                [error, iso(next_attempt_at), int(count), message_id],
+                [error, iso_ms(next_attempt_at), int(count), row.id],
+            )
+            conn.execute(
+                """
+                UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?)
+                WHERE chat_id = ? AND thread_id = ? AND state = 'pending' AND id > ?
+                """,
+                [iso_ms(next_attempt_at), row.chat_id, row.thread_id, row.id],
             )
 
     def mark_failed(self, message_id: int, error: str, *, state: str = "failed") -> None:

@@ -1,0 +1,145 @@
+"""The Telegram Application, wired like python-telegram-bot's own examples, and its lifecycle in `newsbot run`:
+poller and enrichment worker, JobQueue digest rounds, outbox sender, long polling; a clean stop on request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.chat import handlers
+from bot.chat.commands import menu
+from bot.chat.replies import Deps, deps
+from bot.chat.sender import ChatPacer, Sender
+from bot.config import Settings
+from bot.errors import ConfigError, NewsbotError
+from bot.i18n import texts
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+
+DIGEST_ROUND_SECONDS = 30.0  # how often the JobQueue looks for subscribers whose slot has come
+LONG_POLL_SECONDS = 10  # getUpdates timeout
+SEND_TIMEOUT = 20.0  # read timeout for a send: a slow answer is not a failed send (retrying it would duplicate)
+
+
+def build_application(service: Service, settings: Settings) -> Application:
+    token = settings.telegram_bot_token
+    if not token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram and export its token "
+            "(`newsbot poll --once` and `newsbot digest` work without one)"
+        )
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.send_rate,
+                overall_time_period=1,
+                group_max_rate=settings.group_rate,
+                group_time_period=60,
+                max_retries=0,  # our sender retries, by its own policy
+            )
+        )
+        .concurrent_updates(True)  # one user's slow /digest never holds up another user's /help
+        .read_timeout(SEND_TIMEOUT)
+        .get_updates_read_timeout(LONG_POLL_SECONDS + 10)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    pacer = ChatPacer(settings.chat_rate)
+    application.bot_data["newsbot"] = Deps(
+        service, Sender(application.bot, service, pacer, send_rate=settings.send_rate), pacer
+    )
+    for name, callback in (
+        ("start", handlers.start),
+        ("stop", handlers.stop),
+        ("lang", handlers.lang),
+        ("schedule", handlers.schedule),
+        ("topics", handlers.topics),
+        ("digest", handlers.digest),
+        ("sources", handlers.sources),
+        ("help", handlers.help_command),
+    ):
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.plain_message)
+    )
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    """Register the command menu; English is the menu for every language without its own."""
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in menu(texts("en"))])
+
+
+async def _post_shutdown(application: Application) -> None:
+    await deps_of(application).service.aclose()
+
+
+def deps_of(application: Application) -> Deps:
+    found: Deps = application.bot_data["newsbot"]
+    return found
+
+
+async def _digest_round(context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = deps(context)
+    try:
+        report = await found.service.digests.run_due()
+    except NewsbotError as e:
+        log.error("digest round failed: %s", e)
+        return
+    if report.messages:
+        found.sender.wake()
+
+
+async def serve(
+    application: Application, stop: asyncio.Event, *, tick: float = 30.0, digest_round: float = DIGEST_ROUND_SECONDS
+) -> None:
+    """Run everything until `stop`, in run_polling's order: initialize, post_init, poll, start ... stop, shutdown.
+
+    On stop: no new updates are taken, the sends in flight finish and are recorded, the workers end between
+    batches, the database is closed. Returns normally (exit code 0).
+    """
+    found = deps_of(application)
+    worker_stop = asyncio.Event()
+    await application.initialize()
+    try:
+        await _post_init(application)
+        assert application.updater is not None and application.job_queue is not None
+        await application.updater.start_polling(timeout=LONG_POLL_SECONDS, allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        application.job_queue.run_repeating(_digest_round, interval=digest_round, first=0.5, name="digest round")
+        workers = [
+            asyncio.create_task(found.service.run_pipeline(worker_stop, tick=tick), name="poller+enrichment"),
+            asyncio.create_task(found.sender.run(worker_stop), name="outbox sender"),
+        ]
+        log.info("newsbot is running")
+        await stop.wait()
+        log.info("stopping: finishing the sends in flight")
+        await application.updater.stop()
+        worker_stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+        await application.stop()
+    finally:
+        worker_stop.set()
+        await application.shutdown()
+        await _post_shutdown(application)

@@ -1,0 +1,245 @@
+"""Command handlers: parse the arguments, make one service call, render, reply. Every text goes through gettext in
+the subscriber's language; a malformed argument gets a one-line correction with an example, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.chat.commands import help_text
+from bot.chat.replies import chat_of, deps, reply, reply_blocks
+from bot.digest.render import render_sources
+from bot.errors import LanguageNotOfferedError, NewsbotError, NotSubscribedError, UsageError
+from bot.i18n import Texts, texts
+from bot.service import Chat, Service
+from bot.service.subscribers import guess_language
+from bot.store.rows import Subscription
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[object, object, None]]
+
+
+def language_name(code: str) -> str:
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def argument(update: Update) -> str:
+    """Everything after the command (and its @botname), as typed."""
+    message = update.effective_message
+    parts = (message.text or "").split(maxsplit=1) if message is not None else []
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who sent a command, their subscription and their language: what every handler starts from."""
+
+    service: Service
+    chat: Chat
+    subscription: Subscription
+    t: Texts
+
+
+async def subscriber(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Asker:
+    """The sender's active subscription (NotSubscribedError, answered by `guarded`, if there is none)."""
+    service = deps(context).service
+    chat = chat_of(update)
+    found = await service.subscribers.active(chat)
+    return Asker(service, chat, found, texts(found.lang))
+
+
+async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Texts:
+    """The texts in this chat's subscription language, or guessed from the client for a chat not subscribed."""
+    service = deps(context).service
+    found = await service.subscribers.get(chat_of(update))
+    if found is not None:
+        return texts(found.lang)
+    return texts(guess_language(chat_of(update).language_code, await service.subscribers.languages()))
+
+
+def guarded(handler: Handler) -> Handler:
+    """Errors a user can fix become one sentence; anything else is logged and apologised for."""
+
+    @wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await handler(update, context)
+        except NotSubscribedError:
+            t = await lang_of(update, context)
+            await reply(update, context, t("You are not subscribed yet: send /start first."))
+        except NewsbotError as e:
+            log.error("update %s: %s", update.update_id, e)
+            t = await lang_of(update, context)
+            await reply(update, context, t("Sorry, something went wrong on my side. Please try again in a minute."))
+
+    return wrapper
+
+
+def settings_line(t: Texts, sub: Subscription) -> str:
+    return t(
+        "Language: {name} ({lang}). Digests at {times} ({tz}).",
+        name=language_name(sub.lang),
+        lang=sub.lang,
+        times=", ".join(sub.times),
+        tz=sub.tz,
+    )
+
+
+@guarded
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    service = deps(context).service
+    started = await service.subscribers.start(chat_of(update))
+    t, sub = texts(started.subscription.lang), started.subscription
+    if started.status == "already":
+        lines = [t("You are already subscribed.") + " " + settings_line(t, sub), t("/help lists what you can change.")]
+    else:
+        offered = ", ".join(await service.subscribers.languages())
+        lines = [
+            t("Welcome back!")
+            if started.status == "reactivated"
+            else t("Welcome! You are subscribed to the AI news digest."),
+            settings_line(t, sub),
+            t("Change the language with /lang CODE, e.g. /lang de (offered: {codes}).", codes=offered),
+            t("Change the times with /schedule, e.g. /schedule 07:30 Europe/Rome."),
+            t("/digest sends the latest news now; /help lists everything."),
+        ]
+    await reply(update, context, "\n".join(lines))
+
+
+@guarded
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    stopped = await deps(context).service.subscribers.stop(chat_of(update))
+    if stopped is None:
+        t = await lang_of(update, context)
+        await reply(update, context, t("You are not subscribed. /start subscribes you."))
+        return
+    t = texts(stopped.lang)
+    await reply(update, context, t("You are unsubscribed: no more digests. /start subscribes you again."))
+
+
+@guarded
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    me, code = await subscriber(update, context), argument(update)
+    offered = ", ".join(await me.service.subscribers.languages())
+    if not code:
+        name = language_name(me.subscription.lang)
+        text = me.t(
+            "Your language is {name} ({lang}). Change it with /lang CODE; offered: {codes}.",
+            name=name,
+            lang=me.subscription.lang,
+            codes=offered,
+        )
+        await reply(update, context, text)
+        return
+    try:
+        sub = await me.service.subscribers.set_lang(me.chat, code)
+    except LanguageNotOfferedError as e:
+        await reply(
+            update,
+            context,
+            me.t('I do not offer "{code}". Use one of: {codes}, e.g. /lang de.', code=e.code, codes=offered),
+        )
+        return
+    t = texts(sub.lang)  # the confirmation in the new language
+    await reply(update, context, t("Done: your digests now come in {name}.", name=language_name(sub.lang)))
+
+
+@guarded
+async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    me, text = await subscriber(update, context), argument(update)
+    t, current = me.t, me.subscription
+    if not text:
+        now = t("Digests come at {times} ({tz}).", times=", ".join(current.times), tz=current.tz)
+        await reply(update, context, now + " " + t("Change them like this: /schedule 07:30,18:00 Europe/Rome"))
+        return
+    try:
+        sub = await me.service.subscribers.set_schedule(me.chat, text)
+    except UsageError:
+        await reply(
+            update,
+            context,
+            t('I cannot read "{text}" as a schedule. Example: /schedule 07:30,18:00 Europe/Rome', text=text[:80]),
+        )
+        return
+    upcoming = datetime.fromisoformat(sub.next_digest_at or "").astimezone(ZoneInfo(sub.tz)).strftime("%Y-%m-%d %H:%M")
+    done = t(
+        "Done: digests at {times} ({tz}). The next one: {next}.", times=", ".join(sub.times), tz=sub.tz, next=upcoming
+    )
+    await reply(update, context, done)
+
+
+@guarded
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    me = await subscriber(update, context)
+    t = me.t
+    try:
+        sub, previous = await me.service.subscribers.set_topics(me.chat, argument(update))
+    except UsageError:
+        await reply(
+            update,
+            context,
+            t("Topics are words or phrases separated by commas (at most 20). Example: /topics OpenAI, open source"),
+        )
+        return
+    if sub.topics:
+        text = t("Done: you get only stories about {topics}.", topics=", ".join(sub.topics))
+    elif previous:
+        text = t("Topics cleared: you get every story (before: {topics}).", topics=", ".join(previous))
+    else:
+        text = t("You get every story. To narrow them: /topics OpenAI, open source")
+    await reply(update, context, text)
+
+
+@guarded
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    me = await subscriber(update, context)
+    queued = await me.service.digests.digest_now(me.chat, request=str(update.update_id))
+    if queued.parts:
+        deps(context).sender.wake(urgent=True)  # the digest is the reply: it goes ahead of scheduled traffic
+        return
+    await reply(update, context, me.t("Nothing new since your last digest."))
+
+
+@guarded
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    feeds = [s for s in await deps(context).service.feeds.sources() if s.enabled]
+    listed = [(s.name, s.url, s.lang) for s in feeds]
+    await reply_blocks(update, context, render_sources(listed, await lang_of(update, context)))
+
+
+@guarded
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, context, help_text(await lang_of(update, context)))
+
+
+@guarded
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await lang_of(update, context)
+    message = update.effective_message
+    command = (message.text or "").split()[0].split("@")[0] if message is not None else "?"
+    await reply(update, context, t("I do not know {command}. /help lists what I can do.", command=command[:40]))
+
+
+@guarded
+async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    t = await lang_of(update, context)
+    await reply(update, context, t("I answer commands for now: /digest for the latest news, /help for the rest."))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler: the update id and the exception, never the token (it is not in either)."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed: %s", update_id, context.error, exc_info=context.error)

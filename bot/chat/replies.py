@@ -1,0 +1,93 @@
+"""Replies to commands: escaped into Telegram HTML, split when long, paced per chat like digests, retried once when
+Telegram asks to wait. Replies go straight out (they do not queue behind digests in the outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.chat.sender import NO_PREVIEW, ChatPacer, Sender, retry_after_seconds
+from bot.digest.render import Block, pack, plain
+from bot.service import Chat, Service
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_WAIT = 10.0  # a flood wait longer than this drops the reply: the user has moved on
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What handlers need, kept in the Application's bot_data."""
+
+    service: Service
+    sender: Sender
+    pacer: ChatPacer
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    found: Deps = context.application.bot_data["newsbot"]
+    return found
+
+
+def chat_of(update: Update) -> Chat:
+    """The subscription key and what we know of the chat: a forum topic is a chat of its own."""
+    chat = update.effective_chat
+    message = update.effective_message
+    user = update.effective_user
+    assert chat is not None
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    title = chat.title or (user.full_name if user else None)
+    return Chat(
+        chat_id=chat.id,
+        thread_id=thread or 0,
+        kind=chat.type,
+        title=title,
+        language_code=user.language_code if user else None,
+    )
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Plain text, escaped."""
+    await reply_blocks(update, context, [plain(text)])
+
+
+async def reply_blocks(update: Update, context: ContextTypes.DEFAULT_TYPE, blocks: Sequence[Block]) -> None:
+    chat = chat_of(update)
+    for message in pack(blocks):
+        await send_paced(context, chat, message)
+
+
+async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
+    pacer = deps(context).pacer
+    for attempt in range(2):
+        await pacer.turn((chat.chat_id, chat.thread_id))
+        try:
+            await context.bot.send_message(
+                chat.chat_id,
+                message,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                message_thread_id=chat.thread_id or None,
+            )
+            return
+        except RetryAfter as e:
+            wait = retry_after_seconds(e)
+            if attempt or wait > MAX_REPLY_WAIT:
+                log.warning("reply to chat %s dropped: Telegram asks to wait %.0f s", chat.chat_id, wait)
+                return
+            await asyncio.sleep(wait)
+        except TelegramError as e:
+            log.warning("reply to chat %s failed: %s", chat.chat_id, e)
+            return
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)

@@ -1,0 +1,87 @@
+"""Delivery when Telegram pushes back: 429s honoured, a blocked chat deactivated, 5xx retried, a refused message
+recorded and not retried, and the configured rates kept (the fake Telegram answers 429 when they are not)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from tests.chat.harness import due_subscribers, running_bot
+from tests.fakebotapi import FakeBotAPI
+from tests.httpserver import FeedServer
+
+
+async def test_429_three_times_then_ok_delivers_every_message_exactly_once(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api) as world:
+        await world.publish([("a", "Story A"), ("b", "Story B")])
+        api.fail(429, "Too Many Requests: retry after 1", retry_after=1, times=3)
+        await due_subscribers(world, [101, 102, 103])
+        await world.until(lambda: world.service.store.outbox_counts() == {"sent": 3}, timeout=20)
+        assert [len(api.messages_to(chat)) for chat in (101, 102, 103)] == [1, 1, 1]
+        refused = [c for c in api.calls_of("sendMessage") if c.status == 429]
+        assert len(refused) == 3
+        # Honoured: after a 429 no new send arrives until the second Telegram asked for has passed (sends arriving
+        # within 50 ms were already on their way).
+        for refusal in refused:
+            early = [c for c in api.calls_of("sendMessage") if refusal.at + 0.05 < c.at < refusal.at + 0.9]
+            assert not early, (refusal, early)
+
+
+async def test_a_blocked_chat_is_deactivated_and_the_others_are_served(tmp_path: Path, feed_server: FeedServer) -> None:
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api) as world:
+        await world.publish([("a", "Story A")])
+        api.block(202)
+        api.fail(502, "Bad Gateway", chat_id=203)  # a 5xx is retried
+        api.fail(400, "Bad Request: message thread not found", chat_id=204)  # a refusal is not
+        await due_subscribers(world, [201, 202, 203, 204])
+        await world.until(lambda: len(api.messages_to(201)) == 1 and len(api.messages_to(203)) == 1, timeout=20)
+        states = await world.until(lambda: _settled(world))
+        by_chat = {key.split(":")[0]: value for key, value in states.items()}
+        subs = {c: await world.service.subscribers.get(_chat(c)) for c in (201, 202, 203, 204)}
+        assert by_chat[str(subs[202].id)][0] == "dropped" and "blocked" in (by_chat[str(subs[202].id)][2] or "")  # type: ignore[union-attr]
+        assert not subs[202].active and subs[202].inactive_reason.startswith("blocked")  # type: ignore[union-attr]
+        assert subs[201].active and subs[203].active and subs[204].active  # type: ignore[union-attr]
+        assert by_chat[str(subs[203].id)][0] == "sent"  # type: ignore[union-attr]
+        assert by_chat[str(subs[204].id)] == ("failed", None, "BadRequest: Message thread not found")  # type: ignore[union-attr]
+        assert len([c for c in api.calls_of("sendMessage") if c.params["chat_id"] == 204]) == 1
+        # A later /start reactivates the blocked subscriber.
+        api.forbidden.discard(202)
+        [welcome] = await world.say(202, "/start")
+        assert welcome.visible.startswith("Welcome back!")
+        assert (await world.service.subscribers.get(_chat(202))).active  # type: ignore[union-attr]
+
+
+async def test_the_configured_rates_are_kept(tmp_path: Path, feed_server: FeedServer) -> None:
+    """60 subscribers, one of them with a three-part digest: the fake Telegram enforces 25/s overall and 2/s per chat."""
+    api = FakeBotAPI(rate=25, chat_rate=2, slack=0.05)
+    async with running_bot(tmp_path, feed_server, api=api, send_rate=25, chat_rate=2) as world:
+        long_items = [
+            (f"s{i}", f"Story {i} " + "with a title long enough to need more messages " * 4) for i in range(40)
+        ]
+        await world.publish(long_items)
+        await due_subscribers(world, list(range(300, 360)))
+        await world.until(lambda: world.service.store.outbox_counts().get("sent", 0) >= 60, timeout=60)
+        await world.until(lambda: not world.service.store.outbox_counts().get("pending"), timeout=60)
+        assert api.too_fast == 0, api.too_fast_for
+        assert all(c.status == 200 for c in api.calls_of("sendMessage"))
+        total = world.service.store.outbox_counts()["sent"]
+        sends = api.calls_of("sendMessage")
+        assert total == len(sends) >= 60
+        per_chat = api.messages_to(300)
+        assert len(per_chat) >= 2
+        assert all(b.at - a.at >= 0.45 for a, b in itertools.pairwise(per_chat))
+
+
+def _settled(world):  # type: ignore[no-untyped-def]
+    states = world.service.store.outbox_states()
+    return states if states and all(state != "pending" for state, _, _ in states.values()) else None
+
+
+def _chat(chat_id: int):  # type: ignore[no-untyped-def]
+    from bot.service import Chat
+
+    return Chat(chat_id)

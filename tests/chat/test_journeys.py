@@ -1,0 +1,128 @@
+"""Subscriber journeys through the real Application and the fake Bot API: /start, /lang, /digest, hostile feed
+text, schedules, an empty model directory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.digest.compose import short_summary
+from bot.store.base import iso
+from summarizer.engine import make_engine
+from tests.chat.harness import running_bot
+from tests.httpserver import FeedServer
+from tests.service.test_enrichment_retries import rss
+from tests.telegram_html import parse
+from tests.tinymodels import TinyModels
+
+
+async def test_start_welcomes_in_the_guessed_language_and_registers_the_menu(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    async with running_bot(tmp_path, feed_server) as world:
+        [welcome] = await world.say(10, "/start", language_code="it-IT")
+        assert "Benvenuto" in welcome.visible and "/lang" in welcome.visible
+        sub = await world.service.subscribers.get(_chat(10))
+        assert sub is not None and sub.lang == "it"
+        [commands] = world.api.calls_of("setMyCommands")
+        assert [c["command"] for c in commands.params["commands"]][:3] == ["start", "digest", "lang"]
+        [english] = await world.say(11, "/start", language_code="pt-BR")  # not offered: English
+        assert english.visible.startswith("Welcome!")
+        [hint] = await world.say(11, "what is new with OpenAI?")
+        assert "/digest" in hint.visible
+        [unknown] = await world.say(11, "/frobnicate now")
+        assert "/frobnicate" in unknown.visible and "/help" in unknown.visible
+        [malformed] = await world.say(11, "/schedule 25:99 Nowhere/City")
+        assert "Example: /schedule 07:30,18:00 Europe/Rome" in malformed.visible
+        [other_bot] = await world.say(11, "/help@newsbot_test_bot")
+        assert "/schedule" in other_bot.visible
+        before = len(world.api.sent)
+        world.api.push_text(11, "/help@some_other_bot")
+        await world.say(11, "/stop")
+        assert len(world.api.sent) == before + 1  # the command for another bot got no answer
+
+
+async def test_lang_it_then_digest_carries_the_it_translations(
+    tmp_path: Path, feed_server: FeedServer, tiny_models: TinyModels
+) -> None:
+    engine = make_engine(tiny_models.config(languages=("en", "it", "de")))
+    async with running_bot(tmp_path, feed_server, engine=engine) as world:
+        await world.say(20, "/start", language_code="en")
+        [done] = await world.say(20, "/lang it")
+        assert "Italiano" in done.visible
+        await world.publish([("a", "OpenAI ships a model"), ("b", "Chips get cheaper")])
+        parts = await world.say(20, "/digest")
+        text = "\n".join(p.visible for p in parts)
+        rows = world.service.store.db.execute(
+            "SELECT t.title, t.summary, t.model FROM story_translations t WHERE t.lang = 'it'"
+        ).fetchall()
+        assert len(rows) == 2 and {model for *_, model in rows} == {str(tiny_models.en_it)}
+        for title, summary, _ in rows:
+            assert title in text and short_summary(summary, "it") in text
+
+
+async def test_digest_of_thirty_stories_and_hostile_feed_text(tmp_path: Path, feed_server: FeedServer) -> None:
+    async with running_bot(tmp_path, feed_server, digest_max_stories=50) as world:
+        await world.say(30, "/start")
+        items = [(f"s{i}", f"Story {i:02d} " + "with a title long enough to need two messages " * 3) for i in range(28)]
+        hostile = (
+            "<item><title>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;</title>"
+            "<link>javascript:alert(1)</link><guid>h</guid><description>"
+            + "Plain words here. "
+            * 150
+            + "</description></item>"
+            '<item><title>Quotes "everywhere" &amp; more</title><link>https://news.example/q" onclick="alert(1)</link>'
+            "<guid>q</guid><description>A link with quotes in it.</description></item>"
+        )
+        body = rss(items).replace(b"</channel>", hostile.encode() + b"</channel>")
+        await world.publish([], body=body)
+        assert world.service.store.count_stories() == 30
+        world.api.push_text(30, "/digest")
+        await world.until(lambda: world.service.store.outbox_counts() == {"sent": len(world.api.messages_to(30)) - 1})
+        parts = world.api.messages_to(30)[1:]
+        assert len(parts) > 1
+        for part in parts:
+            visible, links = parse(part.text)  # the fake Telegram accepted it, and so does our own reading
+            assert len(visible.encode("utf-16-le")) // 2 <= 4096
+            assert all(link.startswith("https://news.example/") and '"' not in link for link in links)
+        everything = "\n".join(p.visible for p in parts)
+        for guid, title in items:
+            assert everything.count(title.strip() + "\n") == 1, guid  # the title line; the summary repeats the title
+        markup = "".join(p.text for p in parts)
+        # Ingest already turned the markup into its text; what is left is escaped, and no bad link is an href.
+        assert "alert(1) &amp;" in markup and 'Quotes "everywhere" &amp; more' in markup
+        assert "<script" not in markup and "javascript:" not in markup and "onclick" not in markup
+
+
+async def test_scheduled_digest_goes_out_through_the_job_queue(tmp_path: Path, feed_server: FeedServer) -> None:
+    async with running_bot(tmp_path, feed_server) as world:
+        await world.say(40, "/start")
+        [done] = await world.say(40, "/schedule 07:30 Europe/Rome")
+        assert "Europe/Rome" in done.visible
+        await world.publish([("a", "Morning news")])
+        sub = await world.service.subscribers.get(_chat(40))
+        assert sub is not None
+        past = iso(datetime.now(UTC) - timedelta(minutes=1))
+        await world.service.ctx.db(
+            world.service.store.update_subscription, sub.id, datetime.now(UTC), next_digest_at=past
+        )
+        [scheduled] = await world.until(lambda: world.api.messages_to(40)[2:] or None)
+        assert "Morning news" in scheduled.visible
+        sub = await world.service.subscribers.get(_chat(40))
+        assert sub is not None and sub.next_digest_at is not None and sub.next_digest_at > past
+        [nothing] = await world.say(40, "/digest")
+        assert "Nothing new" in nothing.visible
+
+
+async def test_with_an_empty_model_directory_a_digest_still_arrives(tmp_path: Path, feed_server: FeedServer) -> None:
+    async with running_bot(tmp_path, feed_server, backend="transformers", model_dir=tmp_path / "empty") as world:
+        await world.say(50, "/start", language_code="de")
+        await world.publish([("a", "Un modello nuovo")])
+        [digest] = await world.say(50, "/digest")
+        assert "Un modello nuovo is the news." in digest.visible
+
+
+def _chat(chat_id: int):  # type: ignore[no-untyped-def]
+    from bot.service import Chat
+
+    return Chat(chat_id)
