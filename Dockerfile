@@ -29,4 +29,4 @@ VOLUME ["/data"]
 
 # On first start the volume holds no feed list yet: seed it from the curated default, never overwrite an edited one.
 ENTRYPOINT ["/bin/sh", "-c", "[ -f \"$NEWSBOT_FEEDS\" ] || cp /opt/newsbot/feeds.default.yaml \"$NEWSBOT_FEEDS\"; exec newsbot \"$@\"", "newsbot"]
-CMD ["poll"]
+CMD ["run"]

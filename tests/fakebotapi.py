@@ -117,6 +117,7 @@ class FakeBotAPI:
         self._started = threading.Event()
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._probes: dict[int, tuple[float, float | None]] = {}  # chat -> (pushed at, first reply at)
         self.port = 0
 
     # -- lifecycle ---------------------------------------------------------------------------------------------------
@@ -147,6 +148,8 @@ class FakeBotAPI:
         self._new_update = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_post("/_control/probe", self._control_probe)
+        app.router.add_get("/_control/stats", self._control_stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -319,6 +322,9 @@ class FakeBotAPI:
         thread_id = params.get("message_thread_id")
         message_id = next(self._message_ids)
         with self._lock:
+            probe = self._probes.get(chat_id)  # type: ignore[arg-type]
+            if probe is not None and probe[1] is None:
+                self._probes[chat_id] = (probe[0], time.monotonic())  # type: ignore[index]
             self.sent.append(Sent(chat_id, thread_id, text, visible, message_id, time.monotonic()))  # type: ignore[arg-type]
         chat_type = "private" if isinstance(chat_id, int) and chat_id > 0 else "supergroup"
         return _ok(
@@ -359,6 +365,33 @@ class FakeBotAPI:
                     return False
         return True
 
+    # -- control, for a bot in another process (benchmarks) ----------------------------------------------------------
+    async def _control_probe(self, request: web.Request) -> web.Response:
+        """Push `text` from a fresh chat and time how long until the bot's first message to that chat arrives."""
+        body = await request.json()
+        chat_id = int(body["chat_id"])
+        with self._lock:
+            self._probes[chat_id] = (time.monotonic(), None)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.push_text(chat_id, body.get("text", "/help"))
+        )
+        return web.json_response({"ok": True})
+
+    async def _control_stats(self, request: web.Request) -> web.Response:
+        with self._lock:
+            sends = [m.at for m in self.sent]
+            latencies = [done - pushed for pushed, done in self._probes.values() if done is not None]
+            return web.json_response(
+                {
+                    "sent": len(self.sent),
+                    "too_fast": self.too_fast,
+                    "refused": sum(1 for c in self.calls if c.method == "sendMessage" and c.status not in (0, 200)),
+                    "send_times": sorted(sends),
+                    "probe_latencies": latencies,
+                    "probes_unanswered": sum(1 for _, done in self._probes.values() if done is None),
+                }
+            )
+
 
 def _params(raw: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
@@ -381,3 +414,22 @@ def _error(status: int, description: str, *, retry_after: int | None = None) -> 
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return web.json_response(body, status=status)
+
+
+def main() -> None:
+    """`python -m tests.fakebotapi --rate R --chat-rate C`: serve until stdin closes; the first stdout line is the base
+    URL. For benchmarks, which keep the server's work off the bot's CPU share and GIL."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--rate", type=float, default=None)
+    parser.add_argument("--chat-rate", type=float, default=None)
+    args = parser.parse_args()
+    with FakeBotAPI(rate=args.rate, chat_rate=args.chat_rate) as api:
+        print(api.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,8 @@ from telegram.ext import (
 from bot.chat import handlers
 from bot.chat.commands import menu
 from bot.chat.replies import Deps, deps
-from bot.chat.sender import ChatPacer, Sender
+from bot.chat.sender import ChatPacer, Sender, sends_in_flight
+from bot.chat.transport import AiohttpRequest
 from bot.config import Settings
 from bot.errors import ConfigError, NewsbotError
 from bot.i18n import texts
@@ -57,8 +58,8 @@ def build_application(service: Service, settings: Settings) -> Application:
             )
         )
         .concurrent_updates(True)  # one user's slow /digest never holds up another user's /help
-        .read_timeout(SEND_TIMEOUT)
-        .get_updates_read_timeout(LONG_POLL_SECONDS + 10)
+        .request(AiohttpRequest(pool_size=sends_in_flight(settings.send_rate) + 4, read_timeout=SEND_TIMEOUT))
+        .get_updates_request(AiohttpRequest(pool_size=1, read_timeout=10.0))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -33,6 +33,12 @@ _IDLE = 5.0  # seconds between looks when nothing wakes the sender
 _GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
 
 
+def sends_in_flight(send_rate: float) -> int:
+    """Digest sends started at once: enough to keep `send_rate` going over a 200 ms round trip to Telegram, and few
+    enough that a reply to a command queues behind at most a tenth of a second of digest traffic in the limiter."""
+    return max(8, math.ceil(send_rate / 10))
+
+
 def retry_after_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():  # python-telegram-bot 22 warns that this will become a timedelta
         warnings.simplefilter("ignore")
@@ -86,9 +92,7 @@ class Sender:
         self.bot = bot
         self.delivery = service.delivery
         self.pacer = pacer
-        # Few enough sends wait in the rate limiter at once that a reply to a command queues behind a quarter of a
-        # second of digest traffic at most: replies jump ahead of digests.
-        self.max_in_flight = max(2, math.ceil(send_rate / 4))
+        self.max_in_flight = sends_in_flight(send_rate)
         self._wake = asyncio.Event()
         self._busy: dict[ChatKey, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(self.max_in_flight)
