@@ -62,6 +62,7 @@ async def running_bot(
     engine: Engine | None = None,
     languages: Sequence[str] = ("en", "it", "de"),
     feeds: Sequence[dict[str, Any]] | None = None,
+    now: Callable[[], Any] | None = None,
     **settings: Any,
 ) -> AsyncIterator[BotWorld]:
     server.routes.setdefault("/feed", Route(body=rss([])))
@@ -73,7 +74,7 @@ async def running_bot(
     options: dict[str, Any] = {"backend": "extractive", "telegram_bot_token": TOKEN, "chat_rate": 20.0, **settings}
     with api or FakeBotAPI() as fake:
         options["telegram_api_base_url"] = fake.base_url
-        service = make_service(make_settings(tmp_path, **options), engine=engine)
+        service = make_service(make_settings(tmp_path, **options), engine=engine, now=now)
         application = build_application(service, service.settings)
         stop = asyncio.Event()
         task = asyncio.create_task(serve(application, stop, tick=3600, digest_round=0.2))

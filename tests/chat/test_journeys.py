@@ -3,6 +3,7 @@ text, schedules, an empty model directory."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from bot.digest.compose import short_summary
 from bot.store.base import iso
 from summarizer.engine import make_engine
 from tests.chat.harness import running_bot
-from tests.httpserver import FeedServer
+from tests.httpserver import FeedServer, Route
 from tests.service.test_enrichment_retries import rss
 from tests.telegram_html import parse
 from tests.tinymodels import TinyModels
@@ -112,6 +113,46 @@ async def test_scheduled_digest_goes_out_through_the_job_queue(tmp_path: Path, f
         assert sub is not None and sub.next_digest_at is not None and sub.next_digest_at > past
         [nothing] = await world.say(40, "/digest")
         assert "Nothing new" in nothing.visible
+
+
+async def test_schedule_07_30_rome_fires_at_07_30_local_on_both_sides_of_dst(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The real JobQueue's digest rounds on an injected clock: the service decides what is due, by that clock."""
+    clock = [datetime(2026, 3, 27, 20, 0, tzinfo=UTC)]  # Friday evening; clocks go forward on Sunday 29 March
+    async with running_bot(tmp_path, feed_server, now=lambda: clock[0]) as world:
+        await world.say(60, "/start")
+        [done] = await world.say(60, "/schedule 07:30 Europe/Rome")
+        assert "2026-03-28 07:30" in done.visible  # the next one, in local time
+        arrivals = []
+        for day, slot in enumerate(["2026-03-28T06:30", "2026-03-29T05:30", "2026-03-30T05:30"]):
+            await world.publish([(f"d{d}", f"News of day {d}") for d in range(day + 1)])
+            clock[0] = datetime.fromisoformat(slot + ":00+00:00") - timedelta(minutes=1)
+            await asyncio.sleep(0.6)  # three rounds before the slot: nothing is due yet
+            before = len(world.api.messages_to(60))
+            clock[0] += timedelta(minutes=2)
+            [digest] = await world.until(lambda before=before: world.api.messages_to(60)[before:] or None)
+            assert f"News of day {day}" in digest.visible
+            arrivals.append(clock[0])
+        keys = sorted(k.split(":", 1)[1].rsplit(":", 1)[0] for k in world.service.store.outbox_states())
+        assert keys == [
+            "slot:2026-03-28T06:30:00+00:00",
+            "slot:2026-03-29T05:30:00+00:00",
+            "slot:2026-03-30T05:30:00+00:00",
+        ]
+
+
+async def test_a_story_summarized_late_reaches_the_next_digest(tmp_path: Path, feed_server: FeedServer) -> None:
+    async with running_bot(tmp_path, feed_server) as world:
+        await world.say(70, "/start")
+        await world.publish([("a", "Quick story")])
+        world.server.routes["/feed"] = Route(body=rss([("a", "Quick story"), ("b", "Slow story")]))
+        await world.service.ingest.poll(force=True)  # stored, not summarized yet
+        [first] = await world.say(70, "/digest")
+        assert "Quick story" in first.visible and "Slow story" not in first.visible
+        await world.service.enrichment.enrich()
+        [second] = await world.say(70, "/digest")
+        assert "Slow story" in second.visible and "Quick story\n" not in second.visible
 
 
 async def test_with_an_empty_model_directory_a_digest_still_arrives(tmp_path: Path, feed_server: FeedServer) -> None:
