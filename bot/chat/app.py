@@ -21,8 +21,9 @@ from telegram.ext import (
 
 from bot.chat import handlers
 from bot.chat.commands import menu
+from bot.chat.pacing import ChatPacer, sends_in_flight
 from bot.chat.replies import Deps, deps
-from bot.chat.sender import ChatPacer, Sender, sends_in_flight
+from bot.chat.sender import Sender
 from bot.chat.transport import AiohttpRequest
 from bot.config import Settings
 from bot.errors import ConfigError, NewsbotError

@@ -80,9 +80,15 @@ def guarded(handler: Handler) -> Handler:
         except NotSubscribedError:
             t = await lang_of(update, context)
             await reply(update, context, t("You are not subscribed yet: send /start first."))
-        except NewsbotError as e:
-            log.error("update %s: %s", update.update_id, e)
-            t = await lang_of(update, context)
+        except Exception as e:  # NewsbotError (a locked database, say) or a bug: an apology, never a silence
+            if isinstance(e, NewsbotError):
+                log.error("update %s: %s", update.update_id, e)
+            else:
+                log.exception("update %s failed", update.update_id)
+            try:
+                t = await lang_of(update, context)
+            except Exception:
+                t = texts("en")
             await reply(update, context, t("Sorry, something went wrong on my side. Please try again in a minute."))
 
     return wrapper
@@ -227,9 +233,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 @guarded
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    t = await lang_of(update, context)
     message = update.effective_message
-    command = (message.text or "").split()[0].split("@")[0] if message is not None else "?"
+    command, _, addressee = ((message.text or "").split() or ["?"])[0].partition("@") if message else ("?", "", "")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return  # a command for another bot in the same group: not ours to answer
+    t = await lang_of(update, context)
     await reply(update, context, t("I do not know {command}. /help lists what I can do.", command=command[:40]))
 
 

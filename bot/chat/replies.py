@@ -14,7 +14,8 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.sender import NO_PREVIEW, ChatPacer, Sender, retry_after_seconds
+from bot.chat.pacing import ChatPacer
+from bot.chat.sender import NO_PREVIEW, Sender, retry_after_seconds
 from bot.digest.render import Block, pack, plain
 from bot.service import Chat, Service
 

@@ -11,32 +11,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import time
 import warnings
-from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.chat.pacing import ChatKey, ChatPacer, PrioritySlots, sends_in_flight
 from bot.service import Outcome, Service
 from bot.store.rows import OutboxRow
 
 log = logging.getLogger(__name__)
 
-ChatKey = tuple[int, int]  # (chat id, forum topic)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _BATCH = 500  # due messages read per look at the outbox
 _IDLE = 5.0  # seconds between looks when nothing wakes the sender
 _GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
-
-
-def sends_in_flight(send_rate: float) -> int:
-    """Digest sends started at once: enough to keep `send_rate` going over a 200 ms round trip to Telegram, and few
-    enough that a reply to a command queues behind at most a tenth of a second of digest traffic in the limiter."""
-    return max(8, math.ceil(send_rate / 10))
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -60,33 +52,6 @@ def classify(error: Exception) -> tuple[Outcome, float]:
     return Outcome.TRANSIENT, 0.0  # NetworkError, TimedOut, 5xx, anything unexpected
 
 
-class ChatPacer:
-    """At most `rate` messages a second to one chat, replies and digests together.
-
-    `turn` takes the chat's next free moment (sleeping until then); `ready` only waits for it, so a digest sender can
-    wait outside its send slot and take its turn inside, without holding a slot while it sleeps.
-    """
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._next: dict[ChatKey, float] = {}
-
-    async def ready(self, chat: ChatKey) -> None:
-        wait = self._next.get(chat, 0.0) - self._clock()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    async def turn(self, chat: ChatKey) -> None:
-        now = self._clock()
-        at = max(now, self._next.get(chat, 0.0))
-        self._next[chat] = at + self.interval
-        if len(self._next) > 50_000:  # forget chats whose turn is long past
-            self._next = {key: t for key, t in self._next.items() if t > now}
-        if at > now:
-            await asyncio.sleep(at - now)
-
-
 class Sender:
     def __init__(self, bot: Bot, service: Service, pacer: ChatPacer, *, send_rate: float) -> None:
         self.bot = bot
@@ -95,10 +60,13 @@ class Sender:
         self.max_in_flight = sends_in_flight(send_rate)
         self._wake = asyncio.Event()
         self._busy: dict[ChatKey, asyncio.Task[None]] = {}
-        self._slots = asyncio.Semaphore(self.max_in_flight)
+        self._slots = PrioritySlots(self.max_in_flight)
         self._paused_until = 0.0  # after a 429: Telegram asks the whole bot to wait
         self._stopping = False
         self._urgent = False
+        # Accepted by Telegram but not yet recorded (the database refused the write): never sent again, and recorded
+        # as soon as the database takes writes again.
+        self._unrecorded: dict[int, tuple[OutboxRow, int | None]] = {}
         self.sent = 0
 
     def wake(self, *, urgent: bool = False) -> None:
@@ -107,34 +75,36 @@ class Sender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until `stop`; then let the sends in flight finish (and be recorded), start no new ones, return."""
+        """Send until `stop`; then finish the sends in flight (and record them), start no new ones, return."""
         try:
             while not stop.is_set():
                 self._wake.clear()
-                started = 0
-                # Read the outbox when the chats in hand run low (not at every finished send: that would keep the
-                # SQLite thread busy re-reading rows already in hand), or at once for a reply.
-                if self._urgent or len(self._busy) <= _BATCH // 2:
-                    self._urgent = False
-                    try:
-                        started = await self._start_due()
-                    except Exception:  # the outbox unreadable for a moment (a locked database): look again soon
-                        log.exception("could not read the outbox")
-                await self._sleep(stop, started)
+                try:
+                    delay = await self._look()
+                except Exception:  # the database locked or full for a moment: the sender waits, it does not die
+                    log.exception("the outbox could not be read or written; trying again in a second")
+                    delay = 1.0
+                await self._wait(stop, max(delay, self._paused_until - time.monotonic()))
         finally:
             self._stopping = True
-            if self._busy:
-                await asyncio.wait(list(self._busy.values()), timeout=30)
+            await self._drain()
 
-    async def _sleep(self, stop: asyncio.Event, started: int) -> None:
-        delay = _IDLE
-        if started or self._busy:
-            delay = 0.05  # more may be due behind them
-        else:
-            due_in = await self.delivery.seconds_until_due()
-            if due_in is not None:
-                delay = min(delay, max(0.05, due_in))
-        delay = max(delay, self._paused_until - time.monotonic())
+    async def _look(self) -> float:
+        """Record what is unrecorded, start the due chats; how long to wait before looking again."""
+        if self._unrecorded:
+            await self._record_unrecorded()
+        # Read the outbox when the chats in hand run low (not at every finished send: that would keep the SQLite
+        # thread busy re-reading rows already in hand), or at once for a reply.
+        if (self._urgent or len(self._busy) <= _BATCH // 2) and not self._halted():
+            self._urgent = False
+            if await self._start_due() or self._busy:
+                return 0.05  # more may be due behind them
+        elif self._busy:
+            return 0.05
+        due_in = await self.delivery.seconds_until_due()
+        return _IDLE if due_in is None else min(_IDLE, max(0.05, due_in))
+
+    async def _wait(self, stop: asyncio.Event, delay: float) -> None:
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
         try:
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
@@ -142,14 +112,29 @@ class Sender:
             for waiter in waiters:
                 waiter.cancel()
 
+    async def _drain(self) -> None:
+        """Let the sends in flight end; those still waiting for a slot send nothing. Then record what is owed."""
+        tasks = list(self._busy.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=30)
+            for task in late:  # stuck in a request past the timeout: its outcome stays unknown, so it stays pending
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._unrecorded:
+            try:
+                await self._record_unrecorded()
+            except Exception:
+                log.exception("%d sent messages could not be recorded as sent", len(self._unrecorded))
+
+    def _halted(self) -> bool:
+        return self._stopping or time.monotonic() < self._paused_until
+
     async def _start_due(self) -> int:
-        if time.monotonic() < self._paused_until:
-            return 0
         rows = await self.delivery.due(_BATCH)
         by_chat: dict[ChatKey, list[OutboxRow]] = {}
         for row in rows:
             key = (row.chat_id, row.thread_id)
-            if key not in self._busy:
+            if key not in self._busy and row.id not in self._unrecorded:
                 by_chat.setdefault(key, []).append(row)
         for key, chat_rows in by_chat.items():
             chat_rows.sort(key=lambda r: r.id)  # a chat gets its messages in the order they were written
@@ -158,16 +143,23 @@ class Sender:
             task.add_done_callback(functools.partial(self._chat_done, key))
         return len(by_chat)
 
-    def _chat_done(self, key: ChatKey, _task: asyncio.Task[None]) -> None:
+    def _chat_done(self, key: ChatKey, task: asyncio.Task[None]) -> None:
         self._busy.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending to chat %s failed", key[0], exc_info=task.exception())
         self._wake.set()  # the chat may have more, and a slot is free
 
     async def _send_chat(self, key: ChatKey, rows: list[OutboxRow]) -> None:
-        for row in rows:
+        priority = min(row.priority for row in rows)  # a chat with a reply waiting is served as a reply
+        for index, row in enumerate(rows):
             await self.pacer.ready(key)  # a multi-part digest waits between parts without holding a send slot
-            if self._stopping or time.monotonic() < self._paused_until:
+            if self._halted():
                 return
-            async with self._slots:
+            if index and not await self.delivery.still_pending(row):
+                return  # the subscriber stopped (or was blocked) while the earlier parts went out
+            async with self._slots.take(priority):
+                if self._halted():  # a 429 or a stop came while this send waited for its slot
+                    return
                 await self.pacer.turn(key)
                 if not await self._send(row):
                     return  # the rest of this chat waits, so its messages keep their order
@@ -189,16 +181,29 @@ class Sender:
             log.exception("sending outbox message %s failed", row.key)
             await self._failed(row, Outcome.TRANSIENT, e, 0.0)
             return False
-        await self.delivery.sent(row, message.message_id)
         self.sent += 1
+        try:
+            await self.delivery.sent(row, message.message_id)
+        except Exception:
+            log.exception("message %s was sent but could not be recorded yet", row.key)
+            self._unrecorded[row.id] = (row, message.message_id)
         return True
+
+    async def _record_unrecorded(self) -> None:
+        for row_id, (row, telegram_id) in list(self._unrecorded.items()):
+            await self.delivery.sent(row, telegram_id)
+            del self._unrecorded[row_id]
 
     async def _failed(self, row: OutboxRow, outcome: Outcome, error: Exception, wait: float) -> None:
         text = f"{type(error).__name__}: {error}"
         if outcome is Outcome.FLOOD:
             self._paused_until = max(self._paused_until, time.monotonic() + wait)
             log.warning("Telegram asks to slow down: pausing sends for %.0f s", wait)
-        step = await self.delivery.failed(row, outcome, text, retry_after=wait)
+        try:
+            step = await self.delivery.failed(row, outcome, text, retry_after=wait)
+        except Exception:  # unrecorded, the message stays pending: it is tried again, which is what a failure wants
+            log.exception("could not record the failure of message %s (%s)", row.key, text)
+            return
         if step.at is None:
             log.warning("message %s given up (%s): %s", row.key, outcome.value, text)
         elif outcome is not Outcome.FLOOD:

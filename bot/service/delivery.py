@@ -60,6 +60,10 @@ class Delivery:
         found = await self.ctx.db(self.ctx.store.next_attempt_due)
         return (datetime.fromisoformat(found) - self.ctx.now()).total_seconds() if found else None
 
+    async def still_pending(self, row: OutboxRow) -> bool:
+        """Whether a message read a moment ago is still to be sent (not dropped by a /stop meanwhile)."""
+        return await self.ctx.db(self.ctx.store.outbox_state, row.id) == "pending"
+
     async def sent(self, row: OutboxRow, telegram_id: int | None) -> None:
         await self.ctx.db(self.ctx.store.mark_sent, row.id, telegram_id, self.ctx.now())
 

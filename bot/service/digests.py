@@ -4,15 +4,17 @@ stage, rendered by bot.digest.render) and store it with its outbox messages; sch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, select, short_summary
 from bot.digest.render import render_digest
 from bot.digest.schedule import last_slot, next_slot
+from bot.errors import NewsbotError
 from bot.i18n import texts
 from bot.service.context import Context
 from bot.service.enrichment import Enrichment
@@ -46,12 +48,36 @@ class RoundReport:
     busy: int = 0  # being composed by a /digest at the same moment: taken at the next round
 
 
+class KeyedLocks:
+    """One asyncio lock per key, kept while anyone holds or waits for it (and forgotten after)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    def busy(self, key: int) -> bool:
+        return key in self._locks
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users > 1:
+                self._locks[key] = (lock, users - 1)
+            else:
+                del self._locks[key]
+
+
 class Digests:
     def __init__(self, ctx: Context, subscribers: Subscribers, enrichment: Enrichment) -> None:
         self.ctx = ctx
         self.subscribers = subscribers
         self.enrichment = enrichment
-        self._composing: dict[int, asyncio.Lock] = {}  # one digest at a time per subscriber
+        self._composing = KeyedLocks()  # one digest at a time per subscriber
 
     @property
     def cap(self) -> int:
@@ -72,19 +98,18 @@ class Digests:
         """
         subscription = await self.subscribers.active(chat)
         key = f"now:{request or uuid.uuid4().hex}"
-        lock = self._composing.setdefault(subscription.id, asyncio.Lock())
-        try:
-            async with lock:  # a double-tapped /digest: the second finds the stories delivered
-                now = self.ctx.now()
-                [(digest, parts)] = await self._compose([subscription], now)
-                if not digest.items:
-                    return Queued(0, 0)
-                new = NewDigest(
-                    subscription.id, subscription.chat_id, subscription.thread_id, key, digest.story_ids, parts, REPLY
-                )
-                await self.ctx.db(self.ctx.store.save_digests, [new], now)
-        finally:
-            self._forget_lock(subscription.id, lock)
+        async with self._composing.hold(subscription.id):  # a double-tapped /digest: the second finds them delivered
+            now = self.ctx.now()
+            [made] = await self._compose([subscription], now)
+            if made is None:
+                raise NewsbotError(f"the digest of subscription {subscription.id} could not be composed")
+            digest, parts = made
+            if not digest.items:
+                return Queued(0, 0)
+            new = NewDigest(
+                subscription.id, subscription.chat_id, subscription.thread_id, key, digest.story_ids, parts, REPLY
+            )
+            await self.ctx.db(self.ctx.store.save_digests, [new], now)
         return Queued(len(digest.items), len(parts))
 
     async def run_due(self) -> RoundReport:
@@ -106,23 +131,22 @@ class Digests:
         return report
 
     async def _round_chunk(self, due: Sequence[Subscription], now: datetime, report: RoundReport) -> RoundReport:
-        locks = []
-        free = []
-        for subscription in due:
-            lock = self._composing.setdefault(subscription.id, asyncio.Lock())
-            if lock.locked():
-                continue
-            await lock.acquire()
-            locks.append((subscription.id, lock))
-            free.append(subscription)
-        try:
+        async with contextlib.AsyncExitStack() as held:
+            free = []
+            for subscription in due:
+                if not self._composing.busy(subscription.id):  # a /digest is composing it: next round
+                    await held.enter_async_context(self._composing.hold(subscription.id))
+                    free.append(subscription)
             composed = await self._compose(free, now)
             new, empty = [], []
-            for subscription, (digest, parts) in zip(free, composed, strict=True):
+            for subscription, made in zip(free, composed, strict=True):
+                if made is None:
+                    continue  # could not be composed (logged): tried again next round
+                digest, parts = made
                 schedule = schedule_of(subscription)
                 upcoming = iso(next_slot(schedule, now))
                 if not digest.items:
-                    empty.append((subscription.id, upcoming))
+                    empty.append((subscription.id, upcoming, subscription.next_digest_at))
                     continue
                 key = f"slot:{iso(last_slot(schedule, now))}"
                 new.append(
@@ -135,14 +159,11 @@ class Digests:
                         parts,
                         SCHEDULED,
                         next_digest_at=upcoming,
+                        expected_next=subscription.next_digest_at,
                     )
                 )
             saved = await self.ctx.db(self.ctx.store.save_digests, new, now)
             await self.ctx.db(self.ctx.store.advance_schedules, empty)
-        finally:
-            for subscription_id, lock in locks:
-                lock.release()
-                self._forget_lock(subscription_id, lock)
         return RoundReport(
             due=report.due,
             digests=report.digests + saved,
@@ -151,14 +172,12 @@ class Digests:
             busy=report.busy + len(due) - len(free),
         )
 
-    def _forget_lock(self, subscription_id: int, lock: asyncio.Lock) -> None:
-        if not lock.locked() and self._composing.get(subscription_id) is lock:
-            del self._composing[subscription_id]
-
     async def _candidates(self, since: datetime, now: datetime) -> list[CandidateRow]:
         return await self.ctx.db(self.ctx.store.digest_candidates, since=since, now=now, ready_by=now - ENRICH_GRACE)
 
-    async def _compose(self, subscriptions: Sequence[Subscription], now: datetime) -> list[tuple[Digest, list[str]]]:
+    async def _compose(
+        self, subscriptions: Sequence[Subscription], now: datetime
+    ) -> list[tuple[Digest, list[str]] | None]:
         """Each subscriber's digest and its messages; stories and renderings shared by subscribers are made once."""
         if not subscriptions:
             return []
@@ -169,14 +188,19 @@ class Digests:
         delivered = await self.ctx.db(self.ctx.store.delivered, [s.id for s in subscriptions], list(by_id))
         items: dict[tuple[int, str], DigestItem] = {}
         rendered: dict[tuple[str, tuple[int, ...], int], list[str]] = {}
-        results = []
+        results: list[tuple[Digest, list[str]] | None] = []
         for subscription in subscriptions:
             since = windows[subscription.id]
             pool = [c for c in candidates if datetime.fromisoformat(by_id[c.story_id].story.created_at) >= since]
             chosen = select(
                 pool, delivered=delivered[subscription.id], topics=subscription.topics, now=now, cap=self.cap
             )
-            digest = await self._localize(chosen.chosen, chosen.more, by_id, subscription.lang, items)
+            try:
+                digest = await self._localize(chosen.chosen, chosen.more, by_id, subscription.lang, items)
+            except Exception:  # a bug with one story or language must not cost every other subscriber the round
+                log.exception("the digest of subscription %s could not be composed", subscription.id)
+                results.append(None)
+                continue
             shape = (subscription.lang, tuple(digest.story_ids), digest.more)
             if shape not in rendered:
                 rendered[shape] = render_digest(digest, texts(subscription.lang)) if digest.items else []

@@ -37,7 +37,7 @@ MAX_RETRY = timedelta(hours=6)
 
 def next_attempt(now: datetime, failures: int) -> datetime:
     """When a story that has now failed `failures` times in a row (same models) is tried again."""
-    return now + min(MAX_RETRY, FIRST_RETRY * 4 ** max(0, failures - 1))
+    return now + min(MAX_RETRY, FIRST_RETRY * 4 ** min(max(0, failures - 1), 8))  # 4**8 x 2 min: far past the cap
 
 
 @dataclass(frozen=True)
@@ -62,31 +62,39 @@ class Enrichment:
     def __init__(self, ctx: Context, feeds: FeedList, engine: Engine | None = None) -> None:
         self.ctx = ctx
         self.feeds = feeds
+        self._injected = engine  # a test's or a benchmark's: used as it is, whatever feeds.yaml says
         self._engine = engine
+        self._built_from: EngineConfig | None = None
         self._engine_lock = threading.Lock()
         self._problems: set[str] = set()  # problem keys recorded by this process, so a fix can clear them
         self._detector: LinguaDetector | None = None  # for stories the engine cannot take (no models)
 
     # -- the engine ------------------------------------------------------------------------------------------------
     async def config(self) -> EngineConfig:
-        if self._engine is not None:
-            return self._engine.config
+        """What the engine is (or would be) built from: feeds.yaml as it is now, and the settings."""
+        if self._injected is not None:
+            return self._injected.config
         return feedlist.engine_config(await self.feeds.sync(), self.ctx.settings)
 
     async def engine(self) -> Engine:
-        """The engine feeds.yaml and the settings describe, built on the model thread at first need."""
-        if self._engine is not None:
-            return self._engine
+        """The engine feeds.yaml and the settings describe, built on the model thread at first need, and built
+        again when an admin changes the model settings while the bot runs."""
+        if self._injected is not None:
+            return self._injected
         config = await self.config()
         return await self.ctx.model(self._build, config)
 
     def _build(self, config: EngineConfig) -> Engine:
         with self._engine_lock:
-            if self._engine is None:
+            if self._engine is None or self._built_from != config:
+                if self._engine is not None:
+                    log.info("the model settings changed: building the language engine again")
+                self._engine = None
                 try:
                     self._engine = make_engine(config)
                 except EngineError as e:
                     raise ModelError(str(e)) from e
+                self._built_from = config
             return self._engine
 
     async def fingerprint(self) -> str:
@@ -128,10 +136,11 @@ class Enrichment:
             return EnrichReport(failed=failed, errors=[str(e)] if failed else [])
         done = failed = 0
         errors: list[str] = []
+        # What is due is judged as of the pass's start: a story that fails now is not due again within this pass,
+        # however long the backlog behind it takes.
+        started = self.ctx.now()
         while stop is None or not stop.is_set():
-            batch = await db(
-                store.stories_to_enrich, engine.config.batch_size, now=self.ctx.now(), fingerprint=fingerprint
-            )
+            batch = await db(store.stories_to_enrich, engine.config.batch_size, now=started, fingerprint=fingerprint)
             if not batch:
                 break
             articles = [Article(title=s.title, text=s.text, lang_hint=s.lang_hint) for s in batch]
@@ -242,6 +251,8 @@ class Enrichment:
             translation = await self.ctx.model(engine.translate, [story.title_en, story.summary_en], "en", lang)
         except EngineError as e:
             raise ModelError(str(e)) from e
+        except Exception as e:  # a half-downloaded model, a tokenizer panic: this language fails, not the digest
+            raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
         title, summary = translation.texts
         if lang == story.lang:
             title = story.title  # a reader of the source language gets the headline as published
@@ -297,6 +308,8 @@ def fallback_summary(text: str, lang: str, title: str = "") -> str:
 def _process(engine: Engine, articles: Sequence[Article]) -> list[Enriched | str]:
     """On the model thread: the batch together, or article by article when the batch fails, so one bad article (or
     one missing pair model) does not sink its batch-mates; a failure is its reason."""
+    if len(articles) == 1:
+        return [_process_one(engine, articles[0])]
     try:
         return list(engine.process_many(articles))
     except Exception:

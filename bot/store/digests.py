@@ -67,17 +67,18 @@ class DigestStore(StoreBase):
     def delivered(self, subscription_ids: Sequence[int], story_ids: Sequence[int]) -> dict[int, set[int]]:
         """subscription id -> the ids among `story_ids` it already got."""
         got: dict[int, set[int]] = {sid: set() for sid in subscription_ids}
-        if not subscription_ids or not story_ids:
-            return got
-        wanted = set(subscription_ids)
         with self._read() as conn:
-            for chunk in chunks(story_ids):
-                marks = ",".join("?" * len(chunk))
-                cursor = conn.execute(
-                    f"SELECT subscription_id, story_id FROM deliveries WHERE story_id IN ({marks})", list(chunk)
-                )
-                for subscription_id, story_id in cursor.fetchall():
-                    if subscription_id in wanted:
+            for subscribers in chunks(subscription_ids):
+                for stories in chunks(story_ids):
+                    cursor = conn.execute(
+                        f"""
+                        SELECT subscription_id, story_id FROM deliveries
+                        WHERE subscription_id IN ({",".join("?" * len(subscribers))})
+                          AND story_id IN ({",".join("?" * len(stories))})
+                        """,
+                        [*subscribers, *stories],
+                    )
+                    for subscription_id, story_id in cursor.fetchall():
                         got[subscription_id].add(story_id)
         return got
 
@@ -88,6 +89,11 @@ class DigestStore(StoreBase):
         stamp = iso(now)
         with self._write() as conn:
             for digest in digests:
+                found = conn.execute(
+                    "SELECT active FROM subscriptions WHERE id = ?", [digest.subscription_id]
+                ).fetchone()
+                if not found or not found[0]:
+                    continue  # stopped (or blocked) while its digest was being made: nothing goes out
                 cursor = conn.execute(
                     """
                     INSERT INTO digests (subscription_id, key, stories, parts, created_at) VALUES (?, ?, ?, ?, ?)
@@ -124,14 +130,16 @@ class DigestStore(StoreBase):
                     )
                 if digest.next_digest_at is not None:
                     conn.execute(
-                        "UPDATE subscriptions SET next_digest_at = ? WHERE id = ?",
-                        [digest.next_digest_at, digest.subscription_id],
+                        "UPDATE subscriptions SET next_digest_at = ? WHERE id = ? AND next_digest_at IS ?",
+                        [digest.next_digest_at, digest.subscription_id, digest.expected_next],
                     )
         return saved
 
-    def advance_schedules(self, slots: Iterable[tuple[int, str]]) -> None:
-        """(subscription id, next slot) for subscribers whose slot passed with nothing new: no empty digest."""
+    def advance_schedules(self, slots: Iterable[tuple[int, str, str | None]]) -> None:
+        """(subscription id, next slot, the slot it replaces) for subscribers whose slot passed with nothing new (no
+        empty digest); a schedule changed meanwhile is left as it now is."""
         with self._write() as conn:
             conn.executemany(
-                "UPDATE subscriptions SET next_digest_at = ? WHERE id = ?", [(at, sid) for sid, at in slots]
+                "UPDATE subscriptions SET next_digest_at = ? WHERE id = ? AND next_digest_at IS ?",
+                [(at, sid, expected) for sid, at, expected in slots],
             )

@@ -24,6 +24,11 @@ class OutboxStore(StoreBase):
             )
             return [OutboxRow(*row) for row in cursor.fetchall()]
 
+    def outbox_state(self, message_id: int) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT state FROM outbox WHERE id = ?", [message_id]).fetchone()
+        return row[0] if row else None
+
     def next_attempt_due(self) -> str | None:
         with self._read() as conn:
             row = conn.execute("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()

@@ -229,4 +229,5 @@ class NewDigest:
     story_ids: list[int]
     parts: list[str]
     priority: int
-    next_digest_at: str | None = None  # also move the subscriber's schedule on (scheduled digests)
+    next_digest_at: str | None = None  # also move the subscriber's schedule on (scheduled digests)...
+    expected_next: str | None = None  # ...unless it changed since it was read (a /schedule meanwhile)

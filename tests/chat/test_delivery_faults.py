@@ -3,9 +3,13 @@ recorded and not retried, and the configured rates kept (the fake Telegram answe
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 
+import pytest
+
+from bot.errors import StorageError
 from tests.chat.harness import due_subscribers, running_bot
 from tests.fakebotapi import FakeBotAPI
 from tests.httpserver import FeedServer
@@ -18,9 +22,10 @@ async def test_429_three_times_then_ok_delivers_every_message_exactly_once(
     async with running_bot(tmp_path, feed_server, api=api) as world:
         await world.publish([("a", "Story A"), ("b", "Story B")])
         api.fail(429, "Too Many Requests: retry after 1", retry_after=1, times=3)
-        await due_subscribers(world, [101, 102, 103])
-        await world.until(lambda: world.service.store.outbox_counts() == {"sent": 3}, timeout=20)
-        assert [len(api.messages_to(chat)) for chat in (101, 102, 103)] == [1, 1, 1]
+        chats = list(range(101, 131))  # more chats than send slots: some wait for a slot when the 429s come
+        await due_subscribers(world, chats)
+        await world.until(lambda: world.service.store.outbox_counts() == {"sent": 30}, timeout=20)
+        assert [len(api.messages_to(chat)) for chat in chats] == [1] * 30
         refused = [c for c in api.calls_of("sendMessage") if c.status == 429]
         assert len(refused) == 3
         # Honoured: after a 429 no new send arrives until the second Telegram asked for has passed (sends arriving
@@ -85,3 +90,49 @@ def _chat(chat_id: int):  # type: ignore[no-untyped-def]
     from bot.service import Chat
 
     return Chat(chat_id)
+
+
+async def test_a_send_that_cannot_be_recorded_is_not_sent_again(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api) as world:
+        store = world.service.store
+        real_mark, real_next = store.mark_sent, store.next_attempt_due
+        failures = {"mark": 3, "next": 2}
+
+        def flaky_mark(*args: object, **kwargs: object) -> None:
+            if failures["mark"]:
+                failures["mark"] -= 1
+                raise StorageError("database newsbot.db: database or disk is full")
+            real_mark(*args, **kwargs)  # type: ignore[arg-type]
+
+        def flaky_next() -> str | None:
+            if failures["next"]:
+                failures["next"] -= 1
+                raise StorageError("database newsbot.db: database is locked")
+            return real_next()
+
+        monkeypatch.setattr(store, "mark_sent", flaky_mark)
+        monkeypatch.setattr(store, "next_attempt_due", flaky_next)
+        await world.publish([("a", "Story A")])
+        await due_subscribers(world, [501])
+        await world.until(lambda: store.outbox_counts() == {"sent": 1}, timeout=20)
+        await world.until(lambda: failures["next"] == 0, timeout=20)  # the idle sender's look failed twice too
+        await asyncio.sleep(1.5)  # more looks at the outbox: nothing goes out twice
+        assert len(api.messages_to(501)) == 1
+        await due_subscribers(world, [502])  # and the sender, which lived through it all, still sends
+        await world.until(lambda: api.messages_to(502), timeout=20)
+
+
+async def test_a_digest_asked_for_during_a_fan_out_goes_ahead_of_it(tmp_path: Path, feed_server: FeedServer) -> None:
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api, send_rate=10) as world:
+        await world.publish([("a", "Story A")])
+        await world.say(600, "/start")
+        await due_subscribers(world, list(range(601, 661)))  # 60 messages at 10/s: six seconds of digests
+        await world.until(lambda: len(api.sent) > 10)
+        served_before = len(api.sent)
+        [reply] = await world.say(600, "/digest", timeout=5)
+        assert "Story A" in reply.visible
+        assert len(api.sent) - served_before < 20, "the reply waited behind the fan-out"

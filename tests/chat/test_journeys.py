@@ -39,8 +39,10 @@ async def test_start_welcomes_in_the_guessed_language_and_registers_the_menu(
         assert "/schedule" in other_bot.visible
         before = len(world.api.sent)
         world.api.push_text(11, "/help@some_other_bot")
+        world.api.push_text(11, "/frob@some_other_bot")
         await world.say(11, "/stop")
-        assert len(world.api.sent) == before + 1  # the command for another bot got no answer
+        await asyncio.sleep(0.5)  # replies to 11 are paced 50 ms apart: any answer to the others would be here
+        assert [m.visible[:16] for m in world.api.sent[before:]] == ["You are unsubscr"]  # not theirs to answer
 
 
 async def test_lang_it_then_digest_carries_the_it_translations(

@@ -3,6 +3,7 @@ missing yet a digest sent, scheduled rounds across DST, one catch-up digest afte
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from tests.test_service import make_settings
 class World:
     """A feed on the local server, a service on an injected clock, and helpers to grow the feed."""
 
-    def __init__(self, tmp_path: Path, server: FeedServer, **settings: object) -> None:
+    def __init__(self, tmp_path: Path, server: FeedServer, *, real_engine: bool = False, **settings: object) -> None:
         self.server = server
         self.clock = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
         self.items: list[tuple[str, str]] = []
@@ -42,7 +43,7 @@ class World:
         )
         options = {"backend": "extractive", **settings}
         self.service: Service = make_service(
-            make_settings(tmp_path, **options), engine=self.engine, now=lambda: self.clock[0]
+            make_settings(tmp_path, **options), engine=None if real_engine else self.engine, now=lambda: self.clock[0]
         )
 
     async def publish(self, items: Sequence[tuple[str, str]], *, enrich: bool = True, path: str = "/feed") -> None:
@@ -127,8 +128,8 @@ async def test_a_story_waiting_for_its_summary_is_held_back_then_sent_with_its_o
 async def test_with_no_models_a_digest_still_arrives_with_original_language_summaries(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    world = World(tmp_path, feed_server, backend="transformers", model_dir=tmp_path / "no-models")
-    world.service.enrichment._engine = None  # the real transformers engine, built from the (empty) model dir
+    # The real transformers engine, built from the (empty) model directory.
+    world = World(tmp_path, feed_server, real_engine=True, backend="transformers", model_dir=tmp_path / "no-models")
     try:
         chat = Chat(4, language_code="de")
         await world.service.subscribers.start(chat)
@@ -205,3 +206,46 @@ async def test_topics_filter_and_a_story_from_two_feeds_appears_once(world: Worl
     assert "Weather" not in text and "Quantum chips get cheaper" in text
     assert text.count("\nMeta goes Open Source\n") == 1 and "Wire · also: Echo" in text
     assert text.index("Meta goes Open Source") < text.index("Quantum chips")  # two sources rank first
+
+
+async def test_three_quick_digests_share_no_story(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat = Chat(11)
+    await world.service.subscribers.start(chat)
+    await world.publish([(f"s{i}", f"Story {i}") for i in range(5)])
+    real = world.service.enrichment.localized
+
+    async def slow(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.05)  # translation takes a while: the taps overlap
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.service.enrichment, "localized", slow)
+    results = await asyncio.gather(*(world.service.digests.digest_now(chat, request=f"tap-{n}") for n in range(3)))
+    assert sorted(q.stories for q in results) == [0, 0, 5]
+    rows = world.service.store.db.execute("SELECT count(*), count(DISTINCT story_id) FROM deliveries").fetchone()
+    assert rows == (5, 5)
+
+
+async def test_a_stop_or_a_new_schedule_during_a_round_wins(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    stopping, rescheduling = Chat(12), Chat(13)
+    for chat in (stopping, rescheduling):
+        await world.service.subscribers.start(chat)
+    await world.publish([("a", "Story A")])
+    world.clock[0] = datetime(2026, 11, 26, 8, 0, 30, tzinfo=UTC)
+    real = world.service.enrichment.localized
+    changed = False
+
+    async def meanwhile(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        nonlocal changed
+        if not changed:  # while the round composes: one subscriber stops, the other moves their time
+            changed = True
+            await world.service.subscribers.stop(stopping)
+            await world.service.subscribers.set_schedule(rescheduling, "21:00")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.service.enrichment, "localized", meanwhile)
+    report = await world.service.digests.run_due()
+    assert report.due == 2 and report.digests == 1
+    stopped = await world.service.subscribers.get(stopping)
+    assert stopped is not None and not any(k.startswith(f"{stopped.id}:") for k in world.outbox())
+    moved = await world.service.subscribers.get(rescheduling)
+    assert moved is not None and moved.next_digest_at == "2026-11-26T21:00:00+00:00"  # not the old 08:00's next

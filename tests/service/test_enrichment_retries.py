@@ -4,6 +4,7 @@ change, a missing engine recorded on every story, polling going on while a backl
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -193,4 +194,54 @@ async def test_polling_goes_on_while_a_backlog_is_enriched(
         assert await service.enrichment.pending() > 0
     finally:
         stop.set()
+        await service.aclose()
+
+
+def test_the_backoff_is_capped_however_often_a_story_fails() -> None:
+    from bot.service.enrichment import MAX_RETRY, next_attempt
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    assert [next_attempt(now, n) - now for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (2, 8, 32)]
+    assert next_attempt(now, 10_000) - now == MAX_RETRY  # no overflow after weeks of failures
+
+
+async def test_a_long_pass_tries_a_failing_story_once(
+    tmp_path: Path, feed_server: FeedServer, clock: list[datetime]
+) -> None:
+    engine = FlakyEngine(batch_size=1)
+    engine.poison = {"Poison"}
+    real_check = engine._check
+
+    def slow_batches(articles: Sequence[Article]) -> None:
+        clock[0] += timedelta(minutes=3)  # each batch takes longer than the first backoff
+        real_check(articles)
+
+    engine._check = slow_batches  # type: ignore[method-assign]
+    items = [(f"s{i}", f"Story {i}") for i in range(4)] + [("bad", "Poison pill")]  # the newest: tried first
+    service = feed_service(tmp_path, feed_server, items, engine, clock)
+    try:
+        await service.ingest.poll(force=True)
+        report = await service.enrichment.enrich()
+        assert (report.done, report.failed) == (4, 1)
+        assert sum("Poison pill" in calls for calls in engine.calls) == 1
+    finally:
+        await service.aclose()
+
+
+async def test_the_engine_is_built_again_when_feeds_yaml_changes_its_models(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/feed"] = Route(body=rss([]))
+    path = tmp_path / "feeds.yaml"
+    path.write_text(yaml.safe_dump({"settings": {"languages": ["en", "it"]}, "feeds": []}))
+    service = make_service(make_settings(tmp_path, backend="extractive"))
+    try:
+        first = await service.enrichment.engine()
+        assert first is await service.enrichment.engine()  # built once while nothing changes
+        path.write_text(yaml.safe_dump({"settings": {"languages": ["en", "it", "de"]}, "feeds": []}))
+        os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        second = await service.enrichment.engine()
+        assert second is not first and second.config.languages == ("en", "it", "de")
+        assert await service.subscribers.languages() == ["en", "it", "de"]
+    finally:
         await service.aclose()
