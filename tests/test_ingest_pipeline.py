@@ -13,10 +13,21 @@ import yaml
 
 from bot.errors import FeedError
 from bot.feeds.dedupe import decide
+from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse import parse_feed
 from bot.service import FeedResult, make_service
 from tests.corpora import CORPORA
-from tests.httpserver import FeedServer, Route, gzip_bomb, huge_body, redirect, stall
+from tests.httpserver import (
+    PUBLIC_IP,
+    FeedServer,
+    Route,
+    gzip_bomb,
+    huge_body,
+    public_ip_served_by,
+    redirect,
+    resolver_for,
+    stall,
+)
 from tests.memory import rss_growth_mb
 from tests.pages import BOILERPLATE, italian_article_page, read_italian_article
 from tests.realfeeds import real_feeds, serve
@@ -223,3 +234,56 @@ async def test_a_dead_worker_process_is_replaced(tmp_path: Path) -> None:
         assert await service.ingest._cpu(len, b"still works") == 11
     finally:
         await service.aclose()
+
+
+async def test_the_own_host_rule_holds_at_every_redirect(tmp_path: Path, feed_server: FeedServer) -> None:
+    """An article link on the feed's own (private) host that redirects to another private host is refused there."""
+    feed_server.routes["/page"] = Route(body=italian_article_page(), content_type="text/html; charset=utf-8")
+    feed_server.routes["/hop"] = redirect(f"http://localhost:{feed_server.port}/page")
+    feed_server.routes["/feed"] = Route(
+        body=f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        f"<link>{feed_server.url('/hop')}</link><guid>1</guid><description>short teaser</description></item>"
+        "</channel></rss>".encode()
+    )
+    write_feed_list(tmp_path / "feeds.yaml", [feed_server.url("/feed")])
+    service = make_service(make_settings(tmp_path, extract_articles=True))
+    try:
+        [result] = await service.ingest.poll(force=True)
+        problems = service.store.feed_errors(result.feed_id)
+    finally:
+        await service.aclose()
+    assert result.extracted == 0 and len(feed_server.requests("/hop")) == 1
+    assert feed_server.requests("/page") == []  # the hop to another private host was refused before connecting
+    assert any("redirect to http://localhost" in message for _, message in problems)
+
+
+async def test_an_article_redirect_to_the_metadata_address_gets_no_request_through(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A public-looking feed (test DNS) whose own article page redirects to 169.254.169.254: refused at that hop,
+    even with private addresses allowed; a stand-in for the metadata service sees nothing."""
+    with FeedServer() as metadata:
+        metadata.routes["/latest/meta-data/"] = Route(body=b"secret-credentials", content_type="text/plain")
+        feed_server.routes["/page"] = redirect("http://169.254.169.254/latest/meta-data/")
+        feed_server.routes["/feed"] = Route(
+            body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
+            b"<link>http://news.example/page</link><guid>1</guid><description>short teaser</description></item>"
+            b"</channel></rss>"
+        )
+        write_feed_list(tmp_path / "feeds.yaml", ["http://news.example/feed"])
+        fetcher = HttpFetcher(
+            timeout=5,
+            allow_private=True,
+            resolver=resolver_for({"news.example": [PUBLIC_IP]}),
+            connect_to={**public_ip_served_by(feed_server.port), ("169.254.169.254", 80): ("127.0.0.1", metadata.port)},
+        )
+        service = make_service(make_settings(tmp_path, extract_articles=True), fetcher=fetcher)
+        try:
+            [result] = await service.ingest.poll(force=True)
+            problems = service.store.feed_errors(result.feed_id)
+            story = await service.stories.get("http://news.example/page")
+        finally:
+            await service.aclose()
+        assert metadata.requests() == [] and metadata.connections == 0
+    assert story is not None and story.text == "short teaser" and result.extracted == 0
+    assert any("cloud metadata" in message for _, message in problems), problems

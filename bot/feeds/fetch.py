@@ -152,15 +152,22 @@ class _GuardedResolver(AbstractResolver):
     aiohttp never asks a resolver about IP literals; check_url() judged those, and they cannot change.
     """
 
-    def __init__(self, resolver: Resolver | None, connect_to: Mapping[tuple[str, int], tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        resolver: Resolver | None,
+        connect_to: Mapping[tuple[str, int], tuple[str, int]],
+        *,
+        allow_private: bool = False,
+    ) -> None:
         self._resolver = resolver
         self._connect_to = connect_to
+        self._allow_private = allow_private  # then only metadata endpoints are refused
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = []
-        for ip in await public_addresses(f"{host}:{port}", host, self._resolver):
+        for ip in await public_addresses(f"{host}:{port}", host, self._resolver, allow_private=self._allow_private):
             address, dial_port = self._connect_to.get((str(ip), port), (str(ip), port))
             results.append(
                 ResolveResult(
@@ -212,14 +219,15 @@ class HttpFetcher:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._slots = _HostSlots(per_host_concurrency)
         # Keyed by "private addresses allowed": one pool dials only checked public addresses; the other exists only
-        # when the settings allow private feeds (a fetch may still ask for the guarded one, e.g. for article links).
-        # aiohttp sessions belong to a running loop, so they are made on first use.
+        # when the settings allow private feeds, and still never dials a metadata endpoint. A fetch may still ask for
+        # the public one, e.g. for an article link's hops off the feed's own host. Sessions belong to a running loop,
+        # so they are made on first use.
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
 
     def _session(self, private: bool) -> aiohttp.ClientSession:
         session = self._sessions.get(private)
         if session is None:
-            guard = None if private else _GuardedResolver(self._resolver, self._connect_to)
+            guard = _GuardedResolver(self._resolver, self._connect_to, allow_private=private)
             session = self._sessions[private] = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(resolver=guard),
                 headers={"User-Agent": self._user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
@@ -251,22 +259,23 @@ class HttpFetcher:
         validators: Validators | None = None,
         *,
         allow_file: bool = False,
-        allow_private: bool | None = None,
+        private_host: str | None = None,
     ) -> FetchResult:
         """GET `url`, conditionally when `validators` are given; 304 gives content=None. Failures raise FeedError.
 
         `file://` URLs are read only when `allow_file` is true (the CLI); they obey the same size cap.
-        `allow_private` can only narrow the fetcher's own setting (article links from untrusted feeds).
+        `private_host` narrows the fetcher's own setting: private addresses are allowed only on hops to that host
+        (article links found in a feed: an intranet feed's own pages, at every redirect, and nowhere else).
         """
         validators = validators or Validators()
-        private = self.allow_private and allow_private is not False
+        private = self._private_for(URL(url).raw_host if "://" in url else None, private_host)
         try:
             async with asyncio.timeout(self.timeout) as deadline:
                 # The guard judges the URL exactly as given, before anything connects (or merges it with a base).
                 await check_url(url, allow_private=private, allow_file=allow_file, resolver=self._resolver)
                 if urllib.parse.urlsplit(url).scheme.lower() == "file":
                     return await self._read_file(url, validators)
-                return await self._fetch_http(url, validators, deadline, private)
+                return await self._fetch_http(url, validators, deadline, private_host)
         except FeedError as e:
             if e.url == url:
                 raise
@@ -282,18 +291,25 @@ class HttpFetcher:
         except _TooLargeError as e:
             raise FeedError(url, f"response larger than {_size(self.max_bytes)}") from e
 
+    def _private_for(self, host: str | None, private_host: str | None) -> bool:
+        """Whether a request to `host` may reach private addresses."""
+        if not self.allow_private:
+            return False
+        return private_host is None or (host or "").lower() == private_host.lower()
+
     async def _fetch_http(
-        self, url: str, validators: Validators, deadline: asyncio.Timeout, private: bool
+        self, url: str, validators: Validators, deadline: asyncio.Timeout, private_host: str | None
     ) -> FetchResult:
         headers = {}
         for name, value in (("If-None-Match", validators.etag), ("If-Modified-Since", validators.last_modified)):
             if value and (sendable := _sendable(value)) is not None:
                 headers[name] = sendable
-        session = self._session(private)
         target = URL(url)  # check_url() parsed it the same way, so it is valid
         for hop in range(self.max_redirects + 1):
+            private = self._private_for(target.raw_host, private_host)  # judged again at every hop
             if hop:
                 await self._check_redirect(url, target, private)
+            session = self._session(private)
             host = target.raw_host or ""
             with _paused(deadline):  # waiting for a busy host's turn is not the server being slow
                 await self._slots.acquire(host)

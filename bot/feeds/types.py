@@ -64,7 +64,7 @@ class Fetcher(Protocol):
         validators: Validators | None = None,
         *,
         allow_file: bool = False,
-        allow_private: bool | None = None,
+        private_host: str | None = None,
     ) -> FetchResult: ...
 
     async def aclose(self) -> None: ...

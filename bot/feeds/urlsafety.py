@@ -23,13 +23,56 @@ ALLOW_PRIVATE_ENV = "NEWSBOT_ALLOW_PRIVATE_URLS"
 WEB_SCHEMES = frozenset({"http", "https"})
 
 # Cloud instance-metadata endpoints. Most already fall in link-local/ULA/CGNAT ranges; they are named here so the
-# refusal says what they are, and because Azure's WireServer (168.63.129.16) sits in public address space.
+# refusal says what they are, and because Azure's WireServer (168.63.129.16) sits in public address space. These are
+# refused even with NEWSBOT_ALLOW_PRIVATE_URLS=1: an intranet feed is a reason to reach 10.x, never the metadata API.
 METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(a)
     for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
-_SHARED_V4 = ipaddress.IPv4Network("100.64.0.0/10")  # RFC 6598 carrier-grade NAT; Python's is_private misses it
-_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+METADATA = "cloud metadata"
+
+# IANA's IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and later), as an explicit table: what is refused
+# must not depend on how this Python's ipaddress module files an address (its is_private/is_global have changed
+# between releases). Anything in no row is an ordinary public address.
+_SPECIAL: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/32", "unspecified"),
+    ("0.0.0.0/8", "this-network"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol assignments"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.31.196.0/24", "AS112"),
+    ("192.52.193.0/24", "AMT"),
+    ("192.88.99.0/24", "6to4 relay anycast"),
+    ("192.168.0.0/16", "private"),
+    ("192.175.48.0/24", "AS112"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("255.255.255.255/32", "broadcast"),
+    ("240.0.0.0/4", "reserved"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("64:ff9b:1::/48", "NAT64 local use"),
+    ("100::/64", "discard-only"),
+    ("2001:db8::/32", "documentation"),
+    ("2001::/23", "IETF protocol assignments"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "SRv6 segment identifiers"),
+    ("fc00::/7", "unique local"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local"),
+    ("ff00::/8", "multicast"),
+    ("::/96", "IPv4-compatible (deprecated)"),
+)
+_SPECIAL_NETWORKS = tuple((ipaddress.ip_network(net), kind) for net, kind in _SPECIAL)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
 
 
 def classify_address(ip: IPAddress | str) -> str | None:
@@ -37,33 +80,25 @@ def classify_address(ip: IPAddress | str) -> str | None:
     addr = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
     if isinstance(addr, ipaddress.IPv6Address):
         # An IPv6 address that embeds an IPv4 one reaches that IPv4 host: judge the embedded address.
-        embedded = addr.ipv4_mapped or addr.sixtofour
-        if embedded is None and any(addr in net for net in _NAT64):
+        embedded = None
+        if addr in _IPV4_MAPPED or addr in _NAT64:
             embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        elif addr in _SIX_TO_FOUR:
+            embedded = addr.sixtofour
         if embedded is not None:
             kind = classify_address(embedded)
             return f"{kind} (inside IPv6 {addr})" if kind else None
     if addr in METADATA_ADDRESSES:
-        return "cloud metadata"
-    if addr.is_unspecified:
-        return "unspecified"
-    if addr.is_loopback:
-        return "loopback"
-    if addr.is_link_local:
-        return "link-local"
-    if isinstance(addr, ipaddress.IPv4Address) and addr in _SHARED_V4:
-        return "shared (carrier-grade NAT)"
-    if addr.is_multicast:
-        return "multicast"
-    if isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local:
-        return "site-local"
-    if addr.is_private:
-        return "private"
-    if addr.is_reserved:
-        return "reserved"
-    if not addr.is_global:
-        return "non-public"
+        return METADATA
+    for network, kind in _SPECIAL_NETWORKS:
+        if addr.version == network.version and addr in network:
+            return kind
     return None
+
+
+def never_fetched(kind: str | None) -> bool:
+    """Refused whatever NEWSBOT_ALLOW_PRIVATE_URLS says."""
+    return kind is not None and kind.startswith(METADATA)
 
 
 def is_public_address(ip: IPAddress | str) -> bool:
@@ -128,6 +163,8 @@ def _is_localhost_name(host: str) -> bool:
 
 def _private_refusal(host: str, ip: object, kind: str) -> str:
     where = f"{host} is" if str(ip) == host.strip("[]") else f"{host} resolves to {ip}, which is"
+    if never_fetched(kind):
+        return f"{where} a {kind} address; newsbot never fetches those, even with {ALLOW_PRIVATE_ENV}=1 (SSRF)"
     return (
         f"{where} a {kind} address; newsbot refuses those to protect your network (SSRF). "
         f"Set {ALLOW_PRIVATE_ENV}=1 to allow feeds on loopback/private addresses."
@@ -167,14 +204,17 @@ async def check_url(
     host = parsed.raw_host
     if not host:
         raise UnsafeURLError(text, "the URL has no host")
-    if allow_private:
-        return
-    await public_addresses(text, host, resolver)
+    await public_addresses(text, host, resolver, allow_private=allow_private)
 
 
-async def public_addresses(url: str, host: str, resolver: Resolver | None = None) -> list[IPAddress]:
-    """Every address `host` stands for, all of them public; else UnsafeURLError (or FeedError: does not resolve)."""
+async def public_addresses(
+    url: str, host: str, resolver: Resolver | None = None, *, allow_private: bool = False
+) -> list[IPAddress]:
+    """Every address `host` stands for, all of them public (with `allow_private`: none of them a metadata
+    endpoint); else UnsafeURLError, or FeedError when it does not resolve."""
     if _is_localhost_name(host):
+        if allow_private:
+            return [ipaddress.ip_address("127.0.0.1")]
         raise UnsafeURLError(url, _private_refusal(host, host, "loopback"))
     try:
         literal = parse_numeric_host(host)
@@ -183,7 +223,7 @@ async def public_addresses(url: str, host: str, resolver: Resolver | None = None
     addresses = [literal] if literal is not None else await _resolve(url, host, resolver or system_resolver)
     for ip in addresses:
         kind = classify_address(ip)
-        if kind is not None:
+        if kind is not None and (not allow_private or never_fetched(kind)):
             log.debug("refusing %s: %s is %s", url, ip, kind)
             raise UnsafeURLError(url, _private_refusal(host, ip, kind))
     return addresses

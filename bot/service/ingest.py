@@ -192,7 +192,7 @@ class Ingest:
             assert entry.url is not None
             try:
                 async with limit:
-                    page = await self.fetcher.fetch(entry.url, allow_private=urlsplit(entry.url).hostname == feed_host)
+                    page = await self.fetcher.fetch(entry.url, private_host=feed_host)
                 if page.content is None:
                     return entry.guid, None
                 text = await self._cpu(extract_article, page.content, url=page.final_url)

@@ -28,13 +28,25 @@ RSS = b"<rss/>"
         ("100.64.0.1", "shared (carrier-grade NAT)"),
         ("100.100.100.200", "cloud metadata"),
         ("224.0.0.1", "multicast"),
-        ("240.0.0.1", "private"),  # Python files 240/4 under private; refused either way
+        ("240.0.0.1", "reserved"),
         ("0.0.0.0", "unspecified"),
-        ("255.255.255.255", "private"),
+        ("255.255.255.255", "broadcast"),
+        ("0.1.2.3", "this-network"),
+        ("192.0.0.8", "IETF protocol assignments"),
+        ("192.0.0.170", "IETF protocol assignments"),
+        ("192.0.2.1", "documentation"),
+        ("198.18.0.1", "benchmarking"),
+        ("198.51.100.7", "documentation"),
+        ("203.0.113.9", "documentation"),
+        ("192.88.99.1", "6to4 relay anycast"),
+        ("::7f00:1", "IPv4-compatible (deprecated)"),
+        ("100::1", "discard-only"),
+        ("2001::1", "IETF protocol assignments"),
+        ("64:ff9b:1::1", "NAT64 local use"),
         ("::1", "loopback"),
         ("::", "unspecified"),
         ("fe80::1", "link-local"),
-        ("fc00::1", "private"),
+        ("fc00::1", "unique local"),
         ("fd00:ec2::254", "cloud metadata"),
         ("fec0::1", "site-local"),
         ("ff02::1", "multicast"),
@@ -42,7 +54,7 @@ RSS = b"<rss/>"
         ("::ffff:169.254.169.254", "cloud metadata (inside IPv6 ::ffff:a9fe:a9fe)"),
         ("64:ff9b::a00:1", "private (inside IPv6 64:ff9b::a00:1)"),
         ("2002:7f00:1::", "loopback (inside IPv6 2002:7f00:1::)"),
-        ("2001:db8::1", "private"),
+        ("2001:db8::1", "documentation"),
     ],
 )
 def test_non_public_addresses_are_named(ip: str, kind: str) -> None:
@@ -97,10 +109,8 @@ def test_names_are_not_numbers_and_bad_numbers_are_errors() -> None:
         "http://017700000001/feed",
         "http://127.1/feed",
         "http://0.0.0.0/feed",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://[fd00:ec2::254]/latest",
-        "http://[::ffff:169.254.169.254]/latest",
         "http://10.0.0.8:8080/feed",
+        "http://192.0.0.8/feed",
     ],
 )
 async def test_private_hosts_are_refused_naming_the_setting(url: str) -> None:
@@ -110,6 +120,25 @@ async def test_private_hosts_are_refused_naming_the_setting(url: str) -> None:
     assert "Set NEWSBOT_ALLOW_PRIVATE_URLS=1 to allow" in str(caught.value)
 
     await check_url(url, allow_private=True, resolver=resolver_for({}))  # the setting lets them through
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest",
+        "http://[::ffff:169.254.169.254]/latest",
+        "http://100.100.100.200/latest",
+        "http://0xa9fea9fe/latest",
+        "http://metadata.internal.example/latest",  # a name that resolves to it
+    ],
+)
+async def test_metadata_endpoints_are_refused_even_with_private_allowed(url: str) -> None:
+    resolver = resolver_for({"metadata.internal.example": ["169.254.169.254"]})
+    for allow_private in (False, True):
+        with pytest.raises(UnsafeURLError, match="cloud metadata") as caught:
+            await check_url(url, allow_private=allow_private, resolver=resolver)
+        assert "never fetches those, even with NEWSBOT_ALLOW_PRIVATE_URLS=1" in caught.value.reason
 
 
 async def test_a_url_the_client_cannot_parse_is_refused_even_with_private_allowed() -> None:
@@ -261,7 +290,7 @@ async def test_guarded_connections_dial_the_checked_address(
     feed_server.routes["/feed"] = Route(body=RSS)
     dialled = []
 
-    async def approved(url: str, host: str, resolver: object = None) -> list[ipaddress.IPv4Address]:
+    async def approved(url: str, host: str, resolver: object = None, **policy: object) -> list[ipaddress.IPv4Address]:
         dialled.append(host)
         return [ipaddress.IPv4Address("127.0.0.1")]
 
