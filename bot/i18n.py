@@ -32,11 +32,11 @@ class Texts:
     lang: str
     catalog: gettext.NullTranslations
 
-    def __call__(self, message: str, **values: object) -> str:
-        text = self.catalog.gettext(message)
+    def __call__(self, msgid: str, /, **values: object) -> str:
+        text = self.catalog.gettext(msgid)
         return text.format(**values) if values else text
 
-    def n(self, singular: str, plural: str, count: int, **values: object) -> str:
+    def n(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         return self.catalog.ngettext(singular, plural, count).format(count=count, **values)
 
 

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import handlers
+from bot.chat import admin, handlers
 from bot.chat.commands import menu
 from bot.chat.pacing import ChatPacer, sends_in_flight
 from bot.chat.replies import Deps, deps
@@ -35,6 +35,26 @@ log = logging.getLogger(__name__)
 DIGEST_ROUND_SECONDS = 30.0  # how often the JobQueue looks for subscribers whose slot has come
 LONG_POLL_SECONDS = 10  # getUpdates timeout
 SEND_TIMEOUT = 20.0  # read timeout for a send: a slow answer is not a failed send (retrying it would duplicate)
+
+
+# Subscribers' commands, then the admins' (they refuse everyone else themselves).
+COMMAND_HANDLERS = (
+    ("start", handlers.start),
+    ("stop", handlers.stop),
+    ("lang", handlers.lang),
+    ("schedule", handlers.schedule),
+    ("topics", handlers.topics),
+    ("digest", handlers.digest),
+    ("sources", handlers.sources),
+    ("help", handlers.help_command),
+    ("feeds", admin.feeds),
+    ("addfeed", admin.addfeed),
+    ("rmfeed", admin.rmfeed),
+    ("pausefeed", admin.pausefeed),
+    ("resumefeed", admin.resumefeed),
+    ("health", admin.health),
+    ("subs", admin.subs),
+)
 
 
 def build_application(service: Service, settings: Settings) -> Application:
@@ -69,16 +89,7 @@ def build_application(service: Service, settings: Settings) -> Application:
     application.bot_data["newsbot"] = Deps(
         service, Sender(application.bot, service, pacer, send_rate=settings.send_rate), pacer
     )
-    for name, callback in (
-        ("start", handlers.start),
-        ("stop", handlers.stop),
-        ("lang", handlers.lang),
-        ("schedule", handlers.schedule),
-        ("topics", handlers.topics),
-        ("digest", handlers.digest),
-        ("sources", handlers.sources),
-        ("help", handlers.help_command),
-    ):
+    for name, callback in COMMAND_HANDLERS:
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(

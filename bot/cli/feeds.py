@@ -17,30 +17,34 @@ from bot.service import Service
 from bot.store.rows import FeedRow
 
 
-def _feed_json(feed: FeedRow) -> dict[str, Any]:
+def _feed_json(feed: FeedRow, problems: list[tuple[str, str]]) -> dict[str, Any]:
     data = asdict(feed)
     data["title"] = feed.title or feed.feed_title
     data["status"] = feed.status
+    data["recent_problems"] = [{"at": at, "message": message} for at, message in problems]
     return data
 
 
 @feeds_app.command("list")
 @friendly
 def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per feed, in a list.")) -> None:
-    """Every feed with its state: ok, error, paused (by an admin), disabled (too many failures), new."""
+    """Every feed with its state: ok, error, paused (by an admin), disabled (too many failures), new; and its recent
+    problems that are not failures (broken UTF-8, article pages that could not be fetched)."""
 
-    async def body(service: Service) -> list[FeedRow]:
-        return await service.feeds.all()
+    async def body(service: Service) -> tuple[list[FeedRow], dict[int, list[tuple[str, str]]]]:
+        return await service.feeds.all(), await service.feeds.recent_problems()
 
-    feeds = with_service(body)
+    feeds, problems = with_service(body)
     if as_json:
-        out.print_json(json.dumps([_feed_json(f) for f in feeds]))
+        out.print_json(json.dumps([_feed_json(f, problems.get(f.id, [])) for f in feeds]))
         return
     table = Table()
-    for column in ("id", "title", "url", "status", "errors", "last ok", "next fetch", "last error"):
-        table.add_column(column)
+    for column in ("id", "title", "url", "status", "errors", "last ok", "next fetch", "last error", "problems"):
+        # A URL is printed whole, never folded over lines: people copy it, scripts match it.
+        table.add_column(column, no_wrap=column == "url", overflow="ignore" if column == "url" else "fold")
     for f in feeds:
         style = {"error": "yellow", "disabled": "red", "paused": "dim"}.get(f.status)
+        recent = problems.get(f.id, [])
         table.add_row(
             str(f.id),
             f.title or f.feed_title or "",
@@ -50,9 +54,10 @@ def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON obje
             f.last_ok_at or "never",
             f.next_fetch_at or "now",
             f.last_error or "",
+            f"{len(recent)}: {recent[0][1]}" if recent else "",
             style=style,
         )
-    out.print(table)
+    out.print(table, crop=False)
 
 
 @feeds_app.command("add")

@@ -17,7 +17,9 @@ from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.enrichment import Enrichment, EnrichReport, Localized
 from bot.service.feeds import FeedList, ImportReport, Source
+from bot.service.health import Health, HealthCheck
 from bot.service.ingest import FeedResult, Ingest
+from bot.service.notices import Notices
 from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
 from bot.store import Store, open_store
@@ -27,6 +29,7 @@ __all__ = [
     "Chat",
     "EnrichReport",
     "FeedResult",
+    "Health",
     "ImportReport",
     "Localized",
     "Outcome",
@@ -49,12 +52,14 @@ class Service:
         self.now = ctx.now
         self.fetcher = fetcher
         self.feeds = FeedList(ctx, fetcher)
-        self.ingest = Ingest(ctx, self.feeds, fetcher)
+        self.notices = Notices(ctx)
+        self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
         self.enrichment = Enrichment(ctx, self.feeds, engine)
         self.stories = Stories(ctx)
         self.subscribers = Subscribers(ctx, self.enrichment)
         self.digests = Digests(ctx, self.subscribers, self.enrichment)
         self.delivery = Delivery(ctx, self.subscribers)
+        self.health = HealthCheck(ctx, self.feeds, self.enrichment)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.errors import ConfigError, FeedError, UnknownFeedError, UnsafeURLError
 from bot.feeds import feedlist, opml
@@ -154,6 +155,11 @@ class FeedList:
 
     async def export_opml(self) -> bytes:
         return opml.export_opml((await self.sync()).feeds)
+
+    async def recent_problems(self, days: int = 7) -> dict[int, list[tuple[str, str]]]:
+        """feed id -> its latest problems that are not failures (broken UTF-8, article pages not fetched), newest first."""
+        since = self.ctx.now() - timedelta(days=days)
+        return await self.ctx.db(self.ctx.store.recent_problems, since)
 
     async def sources(self) -> list[Source]:
         """The enabled feeds a subscriber's stories come from, with their languages."""

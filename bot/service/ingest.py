@@ -23,6 +23,7 @@ from bot.feeds.schedule import after_error, after_success
 from bot.feeds.types import Fetcher, ParsedEntry, Validators
 from bot.service.context import Context
 from bot.service.feeds import FeedList
+from bot.service.notices import Notices
 from bot.store.rows import FeedRow
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,11 @@ class FeedResult:
 
 
 class Ingest:
-    def __init__(self, ctx: Context, feeds: FeedList, fetcher: Fetcher) -> None:
+    def __init__(self, ctx: Context, feeds: FeedList, fetcher: Fetcher, notices: Notices) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self.fetcher = fetcher
+        self.notices = notices
         self._pool: Executor | None = None
 
     def close(self) -> None:
@@ -137,6 +139,7 @@ class Ingest:
             if feed.content_error:  # unchanged since it failed to parse: still broken, and no need to parse again
                 return await self._failed(feed, feed.last_error or "content unchanged since it failed to parse", None)
             await db(store.record_fetch_ok, feed.id, now, validators=fetched.validators, next_fetch_at=next_fetch_at)
+            await self._recovered(feed)
             return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, not_modified=True)
         try:
             parsed = await self._cpu(
@@ -157,6 +160,7 @@ class Ingest:
             next_fetch_at=next_fetch_at,
             feed_title=parsed.title,
         )
+        await self._recovered(feed)
         return FeedResult(
             feed.id,
             feed.url,
@@ -168,6 +172,10 @@ class Ingest:
             extracted=len(texts),
             warning=parsed.warning,
         )
+
+    async def _recovered(self, feed: FeedRow) -> None:
+        if feed.down_notified:  # admins were told it was disabled: they hear, once, that it works again
+            await self.notices.feed_recovered(feed)
 
     def _decide(self, feed_id: int, entries: Sequence[ParsedEntry]) -> list[Decision]:  # on the SQLite thread
         store = self.ctx.store
@@ -250,8 +258,9 @@ class Ingest:
         except NewsbotError as e:
             log.error("could not record the failure of %s (%s): %s", feed.url, reason, e)
             return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, error=f"{reason} (not recorded: {e})")
-        if state.disable:
+        if state.disable and not feed.auto_disabled:  # this failure disabled it: admins hear of it once
             log.warning("feed %s disabled after %d consecutive failures: %s", feed.url, state.error_count, reason)
+            await self.notices.feed_disabled(feed, reason, state.error_count)
         return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, error=reason)
 
     def _ensure_pool(self) -> None:

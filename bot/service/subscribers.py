@@ -55,6 +55,10 @@ class Subscribers:
     async def languages(self) -> list[str]:
         return await self.enrichment.servable_languages()
 
+    async def counts(self) -> list[tuple[str, str, bool, int]]:
+        """(kind, language, active, how many) for admins."""
+        return await self.ctx.db(self.ctx.store.subscription_counts)
+
     async def get(self, chat: Chat) -> Subscription | None:
         return await self.ctx.db(self.ctx.store.get_subscription, chat.chat_id, chat.thread_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.feeds.types import Validators
@@ -92,13 +92,14 @@ class FeedStore(StoreBase):
                     "UPDATE feeds SET etag = ?, last_modified = ?, content_error = 1 WHERE id = ?",
                     [content_validators.etag, content_validators.last_modified, feed_id],
                 )
-            self.log_feed_problem(feed_id, now, message)
+            self.log_feed_problem(feed_id, now, message, failure=True)
 
-    def log_feed_problem(self, feed_id: int, now: datetime, message: str) -> None:
-        """Record a problem an admin should see that does not count as the feed failing (an article page, say)."""
+    def log_feed_problem(self, feed_id: int, now: datetime, message: str, *, failure: bool = False) -> None:
+        """Record what an admin should see: a failure, or a problem that does not count as failing (an article page)."""
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO feed_errors (feed_id, at, message) VALUES (?, ?, ?)", [feed_id, iso(now), message]
+                "INSERT INTO feed_errors (feed_id, at, message, failure) VALUES (?, ?, ?, ?)",
+                [feed_id, iso(now), message, int(failure)],
             )
 
     def reset_feed(self, feed_id: int) -> None:
@@ -114,6 +115,39 @@ class FeedStore(StoreBase):
                 "SELECT at, message FROM feed_errors WHERE feed_id = ? ORDER BY id DESC LIMIT ?", [feed_id, limit]
             )
             return [(at, message) for at, message in cursor.fetchall()]
+
+    def recent_problems(self, since: datetime, per_feed: int = 3) -> dict[int, list[tuple[str, str]]]:
+        """feed id -> its newest problems since `since` that are not failures, as (at, message), newest first."""
+        with self._read() as conn:
+            cursor = conn.execute(
+                """
+                SELECT feed_id, at, message FROM (
+                    SELECT feed_id, at, message, row_number() OVER (PARTITION BY feed_id ORDER BY id DESC) AS rank
+                    FROM feed_errors WHERE failure = 0 AND at >= ?
+                ) WHERE rank <= ? ORDER BY feed_id, rank
+                """,
+                [iso(since), per_feed],
+            )
+            found: dict[int, list[tuple[str, str]]] = {}
+            for feed_id, at, message in cursor.fetchall():
+                found.setdefault(int(feed_id), []).append((at, message))
+            return found
+
+    def notify_admins(
+        self, feed_id: int, key: str, messages: Sequence[tuple[int, str]], *, down: bool, now: datetime
+    ) -> None:
+        """Queue one notice per admin (chat id, text) about a feed, and remember whether admins know it is down:
+        the key makes a repeated call queue nothing twice."""
+        stamp = iso(now)
+        with self._write() as conn:
+            conn.executemany(
+                """
+                INSERT INTO outbox (key, subscription_id, chat_id, thread_id, priority, text, next_attempt_at, created_at)
+                VALUES (?, NULL, ?, 0, 0, ?, ?, ?) ON CONFLICT (key) DO NOTHING
+                """,
+                [(f"notice:{key}:{chat_id}", chat_id, text, stamp, stamp) for chat_id, text in messages],
+            )
+            conn.execute("UPDATE feeds SET down_notified = ? WHERE id = ?", [int(down), feed_id])
 
     def feed_languages(self) -> dict[int, str]:
         """Each feed's most common detected story language (for /sources when feeds.yaml gives no hint)."""

@@ -194,3 +194,17 @@ def m0005(db: Database) -> None:
         CREATE INDEX outbox_chat ON outbox(chat_id, thread_id) WHERE state = 'pending';
         """
     )
+
+
+@migrations(name="0006_feed_problems_and_admin_notices")
+def m0006(db: Database) -> None:
+    db.executescript(
+        """
+        -- feed_errors holds failures (a fetch or parse that failed: they count towards auto-disable) and problems
+        -- (the feed worked, but something an admin should see happened: broken UTF-8, an article page not fetched).
+        -- Rows from before this migration are counted as failures.
+        ALTER TABLE feed_errors ADD COLUMN failure INTEGER NOT NULL DEFAULT 1;
+        -- Admins were told this feed was disabled; they are told once more when it works again.
+        ALTER TABLE feeds ADD COLUMN down_notified INTEGER NOT NULL DEFAULT 0;
+        """
+    )

@@ -30,6 +30,7 @@ class FeedRow:
     next_fetch_at: str | None
     feed_title: str | None
     content_error: bool = False  # the validators belong to content that failed to parse
+    down_notified: bool = False  # admins were told it was disabled; they hear once more when it recovers
 
     @property
     def validators(self) -> Validators:
@@ -54,13 +55,13 @@ class FeedRow:
 
 FEED_COLUMNS = (
     "id, url, title, lang, interval, enabled, auto_disabled, etag, last_modified, error_count, last_error, "
-    "last_error_at, last_ok_at, last_fetch_at, next_fetch_at, feed_title, content_error"
+    "last_error_at, last_ok_at, last_fetch_at, next_fetch_at, feed_title, content_error, down_notified"
 )
 
 
 def feed_row(row: Sequence[Any]) -> FeedRow:
     values = list(row)
-    for flag in (5, 6, 16):
+    for flag in (5, 6, 16, 17):
         values[flag] = bool(values[flag])
     return FeedRow(*values)
 

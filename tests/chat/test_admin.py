@@ -1,0 +1,105 @@
+"""Admin commands through the running bot: refused to others, feed edits that are the CLI's, one notice when a feed
+is disabled and one when it recovers, the metadata address refused even with private URLs allowed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.chat.harness import running_bot
+from tests.fakebotapi import FakeBotAPI
+from tests.httpserver import FeedServer, Route
+from tests.service.test_enrichment_retries import rss
+
+ADMIN, MEMBER = 900, 901
+
+
+def feeds_json(tmp_path: Path) -> list[dict[str, object]]:
+    env = {"NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"), "NEWSBOT_DB": str(tmp_path / "newsbot.db")}
+    result = CliRunner().invoke(app, ["feeds", "list", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    parsed: list[dict[str, object]] = json.loads(result.stdout)
+    return parsed
+
+
+async def test_admin_feed_commands(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.routes["/new"] = Route(body=rss([("n", "A new feed's story")]))
+    async with running_bot(tmp_path, feed_server, admin_ids=frozenset({ADMIN})) as world:
+        before = (tmp_path / "feeds.yaml").read_bytes()
+        [refused] = await world.say(MEMBER, f"/addfeed {feed_server.url('/new')}")
+        assert "only for the bot's administrators" in refused.visible
+        assert (tmp_path / "feeds.yaml").read_bytes() == before and feed_server.requests("/new") == []
+
+        for bad, why in (
+            ("not-a-url", "must start with http:// or https://"),
+            ("file:///etc/passwd", "command line only"),
+        ):
+            [answer] = await world.say(ADMIN, f"/addfeed {bad}")
+            assert answer.visible.startswith("Not added:") and why in answer.visible, answer.visible
+        [metadata] = await world.say(ADMIN, "/addfeed http://169.254.169.254/latest/meta-data/")
+        assert "cloud metadata" in metadata.visible and "even with NEWSBOT_ALLOW_PRIVATE_URLS=1" in metadata.visible
+        assert (tmp_path / "feeds.yaml").read_bytes() == before
+
+        [added] = await world.say(ADMIN, f"/addfeed {feed_server.url('/new')}")
+        assert added.visible.startswith("Added feed ")
+        new_id = int(added.visible.split()[2].rstrip(":"))
+        assert feed_server.url("/new") in (tmp_path / "feeds.yaml").read_text()
+        [listing] = await world.say(ADMIN, "/feeds")
+        assert f"#{new_id} " in listing.visible and "2 feeds" in listing.visible
+
+        [paused] = await world.say(ADMIN, f"/pausefeed {new_id}")
+        assert "is now paused" in paused.visible
+        listed = await asyncio.to_thread(feeds_json, tmp_path)
+        assert [f["status"] for f in listed if f["id"] == new_id] == ["paused"]
+        [resumed] = await world.say(ADMIN, f"/resumefeed {new_id}")
+        assert "is now new" in resumed.visible or "is now ok" in resumed.visible
+        listed = await asyncio.to_thread(feeds_json, tmp_path)
+        assert [f["enabled"] for f in listed if f["id"] == new_id] == [True]
+        [unknown] = await world.say(ADMIN, "/rmfeed 99")
+        assert "There is no feed 99" in unknown.visible
+        [removed] = await world.say(ADMIN, f"/rmfeed {new_id}")
+        assert removed.visible.startswith(f"Removed feed {new_id}:")
+        assert [f["id"] for f in await asyncio.to_thread(feeds_json, tmp_path)] == [1]
+
+        [health] = await world.say(ADMIN, "/health")
+        assert "Last poll:" in health.visible and "Outbox:" in health.visible
+        [subs] = await world.say(ADMIN, "/subs")
+        assert "subscriber" in subs.visible
+
+
+async def test_one_notice_when_a_feed_is_disabled_and_one_when_it_recovers(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/feed"] = Route(status=500)
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api, admin_ids=frozenset({ADMIN}), max_failures=3) as world:
+        for _ in range(6):  # three failures disable it; the polls after change nothing
+            await world.service.ingest.poll(force=True)
+        feed = await world.service.feeds.get(1)
+        assert feed.status == "disabled"
+        [notice] = await world.until(lambda: api.messages_to(ADMIN) or None)
+        assert notice.visible.startswith("Feed 1 (Wire) was disabled after 3 failures in a row: HTTP 500")
+        assert "/resumefeed 1" in notice.visible
+        feed_server.routes["/feed"] = Route(body=rss([("a", "Back")]))
+        await world.say(ADMIN, "/resumefeed 1")
+        for _ in range(3):
+            await world.service.ingest.poll(force=True)
+        await world.until(lambda: len(api.messages_to(ADMIN)) >= 3)
+        notices = [m.visible for m in api.messages_to(ADMIN) if m.visible.startswith("Feed 1 (Wire)")]
+        assert notices[1:] == ["Feed 1 (Wire) works again."] and len(notices) == 2
+
+
+async def test_feed_problems_are_shown_to_admins_and_in_the_cli(tmp_path: Path, feed_server: FeedServer) -> None:
+    teaser = rss([("t", "A teaser")]).replace(b"https://news.example/t", feed_server.url("/gone").encode())
+    feed_server.routes["/feed"] = Route(body=teaser)
+    feed_server.routes["/gone"] = Route(status=404)
+    async with running_bot(tmp_path, feed_server, admin_ids=frozenset({ADMIN}), extract_articles=True) as world:
+        await world.service.ingest.poll(force=True)
+        [listing] = await world.say(ADMIN, "/feeds")
+        assert "problem" in listing.visible and "HTTP 404" in listing.visible
+    [feed] = await asyncio.to_thread(feeds_json, tmp_path)
+    assert feed["status"] == "ok" and "HTTP 404" in str(feed["recent_problems"])
