@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     poll_interval: int = Field(default=900, ge=10, alias="NEWSBOT_POLL_INTERVAL")
     webhook_url: str | None = Field(default=None, alias="NEWSBOT_WEBHOOK_URL")
     webhook_listen: str = Field(default="127.0.0.1:8443", alias="NEWSBOT_WEBHOOK_LISTEN")
+    # Telegram sends it with every update; unset: one is generated at the first start and kept in the database.
+    webhook_secret: str | None = Field(
+        default=None, alias="NEWSBOT_WEBHOOK_SECRET", repr=False, pattern=r"^[A-Za-z0-9_-]{1,256}$"
+    )
     qa_model: str | None = Field(default=None, alias="NEWSBOT_QA_MODEL")
 
     # Not fixed by DESIGN.md; tuning knobs with safe defaults.
@@ -54,10 +58,31 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("telegram_bot_token", "webhook_url", "qa_model", mode="before")
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith("https://"):
+            raise ValueError("Telegram sends webhooks to https:// URLs only")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        listen_address(value)
+        return value
+
+    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", "qa_model", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """NEWSBOT_WEBHOOK_LISTEN as (host, port): `127.0.0.1:8443`, `[::1]:8443`, `0.0.0.0:80`."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        raise ValueError(f"{value!r} is not host:port, like 127.0.0.1:8443")
+    return host.strip("[]"), int(port)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -27,7 +27,7 @@ from tests.telegram_html import TelegramHTMLError, length, parse
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "newsbot", "username": "newsbot_test_bot"}
 _JSON_PARAMS = {"commands", "link_preview_options", "allowed_updates", "scope", "reply_parameters", "entities"}
-_INT_PARAMS = {"offset", "limit", "timeout", "message_thread_id"}
+_INT_PARAMS = {"offset", "limit", "timeout", "message_thread_id", "user_id"}
 
 
 @dataclass
@@ -95,6 +95,11 @@ class FakeBotAPI:
         self.sent: list[Sent] = []
         self.faults: deque[Fault] = deque()
         self.forbidden: set[int] = set()
+        self.admins: dict[int, set[int]] = {}  # chat -> its administrators' user ids (getChatMember)
+        self.chats: dict[str, dict[str, Any]] = {}  # "@username" -> {"id": ..., "type": ..., "title": ...} (getChat)
+        self.bot_admin_in: set[int] = set()  # chats where the bot itself is an administrator
+        self.migrated: dict[int, int] = {}  # group id -> the supergroup it became (sendMessage answers 400)
+        self.webhook: dict[str, Any] | None = None  # what setWebhook was told
         self.stall_sends: set[int] = set()  # the k-th sendMessage calls (1-based) that hang until released
         self.stalled = threading.Event()  # set when a stalled send arrived
         self.release = threading.Event()
@@ -193,6 +198,7 @@ class FakeBotAPI:
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             message["is_topic_message"] = True
+            chat["is_forum"] = True
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
@@ -201,6 +207,58 @@ class FakeBotAPI:
             self._updates.append({"update_id": update_id, "message": message})
         asyncio.run_coroutine_threadsafe(self._notify(), self._loop).result(5)
         return update_id
+
+    def push_update(self, **update: Any) -> int:
+        """Inject any update (`message=...`, `channel_post=...`, `my_chat_member=...`); returns its id."""
+        with self._lock:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **update})
+        asyncio.run_coroutine_threadsafe(self._notify(), self._loop).result(5)
+        return update_id
+
+    def push_channel_post(self, chat_id: int, text: str, *, username: str = "news_channel") -> int:
+        chat = {"id": chat_id, "type": "channel", "title": "A channel", "username": username}
+        post: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "sender_chat": chat,
+            "text": text,
+        }
+        if text.startswith("/"):
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self.push_update(channel_post=post)
+
+    def push_migration(self, old: int, new: int) -> None:
+        """A group became a supergroup: Telegram says so in both chats, and refuses sends to the old id."""
+        with self._lock:
+            self.migrated[old] = new
+        for chat, chat_type, key, other in (
+            (old, "group", "migrate_to_chat_id", new),
+            (new, "supergroup", "migrate_from_chat_id", old),
+        ):
+            self.push_update(
+                message={
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": chat, "type": chat_type, "title": "G"},
+                    "from": {"id": 1, "is_bot": False, "first_name": "Ada"},
+                    key: other,
+                }
+            )
+
+    def push_member_change(self, chat_id: int, status: str, *, chat_type: str = "supergroup") -> int:
+        """The bot's own membership changed (my_chat_member): "left", "kicked", "member", "administrator"."""
+        bot = dict(BOT_USER)
+        return self.push_update(
+            my_chat_member={
+                "chat": {"id": chat_id, "type": chat_type, "title": "G"},
+                "from": {"id": 1, "is_bot": False, "first_name": "Ada"},
+                "date": int(time.time()),
+                "old_chat_member": {"status": "member", "user": bot},
+                "new_chat_member": _member(bot, status, until=0 if status == "kicked" else None),
+            }
+        )
 
     async def _notify(self) -> None:
         assert self._new_update is not None
@@ -267,6 +325,10 @@ class FakeBotAPI:
     async def _api_getwebhookinfo(self, params: dict[str, Any]) -> web.Response:
         return _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0})
 
+    async def _api_setwebhook(self, params: dict[str, Any]) -> web.Response:
+        self.webhook = {"url": params.get("url"), "secret_token": params.get("secret_token")}
+        return _ok(True)
+
     async def _api_setmycommands(self, params: dict[str, Any]) -> web.Response:
         return _ok(True)
 
@@ -290,8 +352,44 @@ class FakeBotAPI:
                 except TimeoutError:
                     continue
 
+    async def _api_getchatmember(self, params: dict[str, Any]) -> web.Response:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        user = BOT_USER if user_id == BOT_USER["id"] else {"id": user_id, "is_bot": False, "first_name": "U"}
+        if user_id == BOT_USER["id"]:
+            return _ok(_member(user, "administrator" if chat_id in self.bot_admin_in else "member"))
+        return _ok(_member(user, "administrator" if user_id in self.admins.get(chat_id, set()) else "member"))
+
+    async def _api_getchat(self, params: dict[str, Any]) -> web.Response:
+        found = self.chats.get(str(params.get("chat_id")))
+        if found is None:
+            return _error(400, "Bad Request: chat not found")
+        return _ok(
+            {
+                **found,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
+
     async def _api_sendmessage(self, params: dict[str, Any]) -> web.Response:
         chat_id = params.get("chat_id")
+        if chat_id in self.migrated:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": self.migrated[chat_id]},
+                },
+                status=400,
+            )
         with self._lock:
             self._sends += 1
             number = self._sends
@@ -391,6 +489,22 @@ class FakeBotAPI:
                     "probes_unanswered": sum(1 for _, done in self._probes.values() if done is None),
                 }
             )
+
+
+def _member(user: dict[str, Any], status: str, *, until: int | None = None) -> dict[str, Any]:
+    """A ChatMember object as python-telegram-bot 22 reads it (administrators carry every right flag)."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "administrator":
+        rights = (
+            "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members can_change_info "
+            "can_invite_users can_post_stories can_edit_stories can_delete_stories can_post_messages "
+            "can_edit_messages can_pin_messages"
+        )
+        member |= dict.fromkeys(rights.split(), True) | {"can_be_edited": False, "is_anonymous": False}
+        member["can_promote_members"] = False
+    if status == "kicked":
+        member["until_date"] = until or 0
+    return member
 
 
 def _params(raw: dict[str, Any]) -> dict[str, Any]:

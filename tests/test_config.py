@@ -27,3 +27,25 @@ def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_token_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret")
     assert "secret" not in repr(load_settings())
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("NEWSBOT_WEBHOOK_URL", "http://bot.example/hook", "https:// URLs only"),
+        ("NEWSBOT_WEBHOOK_LISTEN", "8443", "is not host:port"),
+        ("NEWSBOT_WEBHOOK_LISTEN", "127.0.0.1:99999", "is not host:port"),
+        ("NEWSBOT_WEBHOOK_SECRET", "has spaces", "NEWSBOT_WEBHOOK_SECRET"),
+    ],
+)
+def test_webhook_settings_are_checked(monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name) as refused:
+        load_settings()
+    assert says in str(refused.value)
+
+
+def test_webhook_listen_reads_ipv6(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import listen_address
+
+    assert listen_address("[::1]:8443") == ("::1", 8443) and listen_address("0.0.0.0:80") == ("0.0.0.0", 80)

@@ -8,12 +8,15 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 
 from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.handlers import argument, guarded, lang_of
 from bot.chat.replies import deps, reply, reply_blocks
 from bot.chat.views import feeds_page, health_blocks, status, subscriber_blocks
 from bot.errors import ConfigError, FeedError, UnknownFeedError
+from bot.service import Chat
 
 log = logging.getLogger(__name__)
 
@@ -107,5 +110,47 @@ async def health(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @admin_only
 async def subs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    words = argument(update).split()
+    if words[:1] == ["add"]:
+        await _add_channel(update, context, words[1] if len(words) > 1 else "")
+        return
     counts = await deps(context).service.subscribers.counts()
     await reply_blocks(update, context, subscriber_blocks(counts, await lang_of(update, context)))
+
+
+async def _add_channel(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
+    """/subs add @channel: the bot must be an administrator there that may post; then the channel is subscribed."""
+    t = await lang_of(update, context)
+    if not name.startswith("@") or len(name) < 2:
+        await reply(update, context, t("Usage: /subs add @channelname"))
+        return
+    try:
+        chat = await context.bot.get_chat(name)
+        member = await context.bot.get_chat_member(chat.id, context.bot.id)
+    except TelegramError as e:
+        log.info("channel %s not found: %s", name, e)
+        await reply(update, context, t("I cannot find {channel}: check the name.", channel=name))
+        return
+    if chat.type != ChatType.CHANNEL:
+        await reply(update, context, t("{channel} is not a channel.", channel=name))
+        return
+    if member.status != ChatMemberStatus.ADMINISTRATOR or not getattr(member, "can_post_messages", False):
+        await reply(
+            update,
+            context,
+            t(
+                "I am not an administrator of {channel} who may post: add me as one, then try again.",
+                channel=name,
+            ),
+        )
+        return
+    started = await deps(context).service.subscribers.start(Chat(chat.id, kind="channel", title=chat.title or name))
+    if started.status == "already":
+        await reply(update, context, t("{channel} is already subscribed.", channel=name))
+        return
+    sub = started.subscription
+    await reply(
+        update,
+        context,
+        t("Subscribed {channel}: digests at {times} ({tz}).", channel=name, times=", ".join(sub.times), tz=sub.tz),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -12,6 +13,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -22,10 +24,11 @@ from telegram.ext import (
 from bot.chat import admin, handlers
 from bot.chat.commands import menu
 from bot.chat.pacing import ChatPacer, sends_in_flight
+from bot.chat.permissions import GroupAdmins
 from bot.chat.replies import Deps, deps
 from bot.chat.sender import Sender
 from bot.chat.transport import AiohttpRequest
-from bot.config import Settings
+from bot.config import Settings, listen_address
 from bot.errors import ConfigError, NewsbotError
 from bot.i18n import texts
 from bot.service import Service
@@ -87,11 +90,15 @@ def build_application(service: Service, settings: Settings) -> Application:
     )
     pacer = ChatPacer(settings.chat_rate)
     application.bot_data["newsbot"] = Deps(
-        service, Sender(application.bot, service, pacer, send_rate=settings.send_rate), pacer
+        service, Sender(application.bot, service, pacer, send_rate=settings.send_rate), pacer, GroupAdmins()
     )
+    # New messages and channel posts; an edited "/digest" is not a second request.
+    fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, callback in COMMAND_HANDLERS:
-        application.add_handler(CommandHandler(name, callback))
-    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+        application.add_handler(CommandHandler(name, callback, filters=fresh))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated))
+    application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.plain_message)
     )
@@ -124,6 +131,26 @@ async def _digest_round(context: ContextTypes.DEFAULT_TYPE) -> None:
         found.sender.wake()
 
 
+async def _start_updates(application: Application, found: Deps) -> None:
+    """Long polling, or with NEWSBOT_WEBHOOK_URL a webhook: Telegram posts updates to that URL (a reverse proxy
+    forwards them to NEWSBOT_WEBHOOK_LISTEN) with the secret token; any other request gets 403."""
+    assert application.updater is not None
+    settings = found.service.settings
+    if not settings.webhook_url:
+        await application.updater.start_polling(timeout=LONG_POLL_SECONDS, allowed_updates=Update.ALL_TYPES)
+        return
+    host, port = listen_address(settings.webhook_listen)
+    await application.updater.start_webhook(
+        listen=host,
+        port=port,
+        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=await found.service.subscribers.webhook_secret(),
+        allowed_updates=Update.ALL_TYPES,
+    )
+    log.info("receiving updates by webhook on %s:%d", host, port)
+
+
 async def serve(
     application: Application, stop: asyncio.Event, *, tick: float = 30.0, digest_round: float = DIGEST_ROUND_SECONDS
 ) -> None:
@@ -138,7 +165,7 @@ async def serve(
     try:
         await _post_init(application)
         assert application.updater is not None and application.job_queue is not None
-        await application.updater.start_polling(timeout=LONG_POLL_SECONDS, allowed_updates=Update.ALL_TYPES)
+        await _start_updates(application, found)
         await application.start()
         application.job_queue.run_repeating(_digest_round, interval=digest_round, first=0.5, name="digest round")
         workers = [

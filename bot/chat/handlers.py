@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from telegram import Update
+from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from bot.chat.commands import help_text
@@ -26,6 +27,15 @@ from bot.store.rows import Subscription
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[object, object, None]]
+
+
+class NotChatAdminError(NewsbotError):
+    """A group member who is not one of its administrators tried to change the group's subscription."""
+
+
+async def ensure_may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await deps(context).admins.may_change(context.bot, update):
+        raise NotChatAdminError("not an administrator of this chat")
 
 
 def language_name(code: str) -> str:
@@ -80,6 +90,9 @@ def guarded(handler: Handler) -> Handler:
         except NotSubscribedError:
             t = await lang_of(update, context)
             await reply(update, context, t("You are not subscribed yet: send /start first."))
+        except NotChatAdminError:
+            t = await lang_of(update, context)
+            await reply(update, context, t("Only this group's administrators can change its subscription."))
         except Exception as e:  # NewsbotError (a locked database, say) or a bug: an apology, never a silence
             if isinstance(e, NewsbotError):
                 log.error("update %s: %s", update.update_id, e)
@@ -106,6 +119,7 @@ def settings_line(t: Texts, sub: Subscription) -> str:
 
 @guarded
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await ensure_may_change(update, context)
     service = deps(context).service
     started = await service.subscribers.start(chat_of(update))
     t, sub = texts(started.subscription.lang), started.subscription
@@ -127,6 +141,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @guarded
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await ensure_may_change(update, context)
     stopped = await deps(context).service.subscribers.stop(chat_of(update))
     if stopped is None:
         t = await lang_of(update, context)
@@ -150,6 +165,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await reply(update, context, text)
         return
+    await ensure_may_change(update, context)
     try:
         sub = await me.service.subscribers.set_lang(me.chat, code)
     except LanguageNotOfferedError as e:
@@ -171,6 +187,7 @@ async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         now = t("Digests come at {times} ({tz}).", times=", ".join(current.times), tz=current.tz)
         await reply(update, context, now + " " + t("Change them like this: /schedule 07:30,18:00 Europe/Rome"))
         return
+    await ensure_may_change(update, context)
     try:
         sub = await me.service.subscribers.set_schedule(me.chat, text)
     except UsageError:
@@ -191,6 +208,7 @@ async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     me = await subscriber(update, context)
     t = me.t
+    await ensure_may_change(update, context)
     try:
         sub, previous = await me.service.subscribers.set_topics(me.chat, argument(update))
     except UsageError:
@@ -245,6 +263,31 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = await lang_of(update, context)
     await reply(update, context, t("I answer commands for now: /digest for the latest news, /help for the rest."))
+
+
+async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup (Telegram says so in both chats): the subscription follows the new id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    if await deps(context).service.subscribers.migrate(old, new):
+        log.info("chat %s became supergroup %s: its subscriptions follow", old, new)
+        deps(context).sender.wake()
+
+
+async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was removed from (or banned in) a chat: its subscriptions there stop until a new /start."""
+    change = update.my_chat_member
+    if change is None or change.new_chat_member.status not in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return
+    if await deps(context).service.subscribers.left(change.chat.id, "removed from the chat"):
+        log.info("removed from chat %s: its subscriptions are inactive", change.chat.id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,6 +15,7 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.pacing import ChatPacer
+from bot.chat.permissions import GroupAdmins
 from bot.chat.sender import NO_PREVIEW, Sender, retry_after_seconds
 from bot.digest.render import Block, pack, plain
 from bot.service import Chat, Service
@@ -31,6 +32,7 @@ class Deps:
     service: Service
     sender: Sender
     pacer: ChatPacer
+    admins: GroupAdmins
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

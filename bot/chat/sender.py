@@ -47,8 +47,6 @@ def classify(error: Exception) -> tuple[Outcome, float]:
     if isinstance(error, BadRequest):  # before NetworkError: BadRequest is one of its subclasses
         gone = any(phrase in error.message.lower() for phrase in _GONE_PHRASES)
         return (Outcome.GONE if gone else Outcome.REFUSED), 0.0
-    if isinstance(error, ChatMigrated):
-        return Outcome.REFUSED, 0.0
     return Outcome.TRANSIENT, 0.0  # NetworkError, TimedOut, 5xx, anything unexpected
 
 
@@ -173,6 +171,10 @@ class Sender:
                 link_preview_options=NO_PREVIEW,
                 message_thread_id=row.thread_id or None,
             )
+        except ChatMigrated as e:
+            log.info("chat %s became supergroup %s: its messages follow", row.chat_id, e.new_chat_id)
+            await self.delivery.migrated(row, e.new_chat_id)
+            return False  # this chat's queue now belongs to the new id, and is taken at the next look
         except TelegramError as e:
             outcome, wait = classify(e)
             await self._failed(row, outcome, e, wait)

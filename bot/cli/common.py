@@ -34,7 +34,8 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except NewsbotError as e:
-            err.print(Text.assemble(("error:", "red"), f" {e}"))
+            # One unwrapped line: it often holds a URL or a path, which must stay whole for people and scripts.
+            err.print(Text.assemble(("error:", "red"), f" {e}"), soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper

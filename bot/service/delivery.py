@@ -82,5 +82,10 @@ class Delivery:
             await self.ctx.db(store.mark_failed, row.id, error)
         return step
 
+    async def migrated(self, row: OutboxRow, new_chat_id: int) -> None:
+        """Telegram refused a send because the group became a supergroup: everything follows the new id, and the
+        message goes out again there."""
+        await self.subscribers.migrate(row.chat_id, new_chat_id)
+
     async def counts(self) -> dict[str, int]:
         return await self.ctx.db(self.ctx.store.outbox_counts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -54,6 +55,14 @@ class Subscribers:
 
     async def languages(self) -> list[str]:
         return await self.enrichment.servable_languages()
+
+    async def webhook_secret(self) -> str:
+        """The secret Telegram sends with every webhook update: NEWSBOT_WEBHOOK_SECRET, else made once and kept."""
+        if self.ctx.settings.webhook_secret:
+            return self.ctx.settings.webhook_secret
+        return await self.ctx.db(
+            self.ctx.store.kept_value, "webhook_secret", lambda: secrets.token_urlsafe(32), self.ctx.now()
+        )
 
     async def counts(self) -> list[tuple[str, str, bool, int]]:
         """(kind, language, active, how many) for admins."""
@@ -114,6 +123,14 @@ class Subscribers:
         await self.ctx.db(
             self.ctx.store.update_subscription, subscription_id, self.ctx.now(), active=False, inactive_reason=reason
         )
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> int:
+        """The group `old_chat_id` is now the supergroup `new_chat_id` (Telegram said so): move its subscriptions."""
+        return await self.ctx.db(self.ctx.store.move_chat, old_chat_id, new_chat_id, self.ctx.now())
+
+    async def left(self, chat_id: int, reason: str) -> int:
+        """The bot is no longer in the chat (removed, kicked): nothing more is sent there until a new /start."""
+        return await self.ctx.db(self.ctx.store.deactivate_chat, chat_id, reason, self.ctx.now())
 
     async def set_lang(self, chat: Chat, code: str) -> Subscription:
         found = await self.active(chat)

@@ -9,10 +9,10 @@ from bot.store.enrichment import EnrichmentStore
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
 from bot.store.stories import StoryStore
-from bot.store.subscriptions import SubscriptionStore
+from bot.store.subscriptions import KeptStore, SubscriptionStore
 
 
-class Store(FeedStore, StoryStore, EnrichmentStore, SubscriptionStore, DigestStore, OutboxStore):
+class Store(FeedStore, StoryStore, EnrichmentStore, SubscriptionStore, DigestStore, OutboxStore, KeptStore):
     """Feeds, stories, enrichment, subscribers, digests, outbox; one connection per thread (see StoreBase)."""
 
 

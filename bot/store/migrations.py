@@ -208,3 +208,9 @@ def m0006(db: Database) -> None:
         ALTER TABLE feeds ADD COLUMN down_notified INTEGER NOT NULL DEFAULT 0;
         """
     )
+
+
+@migrations(name="0007_kept_values")
+def m0007(db: Database) -> None:
+    # Small values the bot makes once and keeps across restarts (the webhook's secret token).
+    db.execute("CREATE TABLE kept (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,44 @@ class SubscriptionStore(StoreBase):
         assert found is not None
         return found
 
+    def move_chat(self, old: int, new: int, now: datetime) -> int:
+        """A group became a supergroup: its subscriptions (every topic), their history and their pending messages
+        follow the new id. A topic the new chat already has keeps the new chat's settings. Returns how many moved."""
+        moved = 0
+        with self._write() as conn:
+            for sub_id, thread_id in conn.execute(
+                "SELECT id, thread_id FROM subscriptions WHERE chat_id = ?", [old]
+            ).fetchall():
+                taken = conn.execute(
+                    "SELECT 1 FROM subscriptions WHERE chat_id = ? AND thread_id = ?", [new, thread_id]
+                ).fetchone()
+                if taken:
+                    conn.execute(
+                        "UPDATE subscriptions SET active = 0, inactive_reason = 'migrated', updated_at = ? WHERE id = ?",
+                        [iso(now), sub_id],
+                    )
+                    continue
+                conn.execute(
+                    "UPDATE subscriptions SET chat_id = ?, kind = 'supergroup', updated_at = ? WHERE id = ?",
+                    [new, iso(now), sub_id],
+                )
+                moved += 1
+            conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", [new, old])
+        return moved
+
+    def deactivate_chat(self, chat_id: int, reason: str, now: datetime) -> int:
+        """The bot was removed from a chat: every subscription there goes inactive and its queue is dropped."""
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE subscriptions SET active = 0, inactive_reason = ?, updated_at = ? WHERE chat_id = ? AND active = 1",
+                [reason, iso(now), chat_id],
+            ).rowcount
+            conn.execute(
+                "UPDATE outbox SET state = 'dropped', last_error = ? WHERE chat_id = ? AND state = 'pending'",
+                [f"chat left: {reason}", chat_id],
+            )
+        return int(changed)
+
     def due_subscriptions(self, now: datetime, limit: int = 10_000) -> list[Subscription]:
         with self._read() as conn:
             cursor = conn.execute(
@@ -114,6 +152,17 @@ class SubscriptionStore(StoreBase):
                 "SELECT kind, lang, active, count(*) FROM subscriptions GROUP BY kind, lang, active ORDER BY 4 DESC"
             )
             return [(kind, lang, bool(active), int(n)) for kind, lang, active, n in cursor.fetchall()]
+
+
+class KeptStore(StoreBase):
+    def kept_value(self, key: str, make: Callable[[], str], now: datetime) -> str:
+        """The value kept under `key`, made by `make()` and stored the first time it is asked for."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO kept (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                [key, make(), iso(now)],
+            )
+            return str(conn.execute("SELECT value FROM kept WHERE key = ?", [key]).fetchone()[0])
 
 
 def _column_value(value: Any) -> Any:

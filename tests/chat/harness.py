@@ -80,7 +80,7 @@ async def running_bot(
         task = asyncio.create_task(serve(application, stop, tick=3600, digest_round=0.2))
         world = BotWorld(fake, service, server)
         try:
-            await world.until(lambda: fake.calls_of("getUpdates"), 10)
+            await world.until(lambda: fake.calls_of("getUpdates") or fake.calls_of("setWebhook"), 10)
             yield world
         finally:
             stop.set()
