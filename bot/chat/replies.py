@@ -22,7 +22,7 @@ from bot.service import Chat, Service
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY_WAIT = 10.0  # a flood wait longer than this drops the reply: the user has moved on
+MAX_REPLY_WAIT = 10.0  # seconds a reply may wait for the rate limits (or a flood wait) before it is dropped
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,16 @@ async def reply_blocks(update: Update, context: ContextTypes.DEFAULT_TYPE, block
 
 
 async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
+    """Send one reply under the chat's pacing and the limiter's, retrying once after a short flood wait; a reply
+    that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and a stop is not held up)."""
+    try:
+        async with asyncio.timeout(MAX_REPLY_WAIT):
+            await _send_reply(context, chat, message)
+    except TimeoutError:
+        log.warning("reply to chat %s dropped: the rate limits would hold it over %.0f s", chat.chat_id, MAX_REPLY_WAIT)
+
+
+async def _send_reply(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
     pacer = deps(context).pacer
     for attempt in range(2):
         await pacer.turn((chat.chat_id, chat.thread_id))

@@ -139,3 +139,18 @@ async def test_a_channel_subscribes_by_posting_start_or_by_an_admin(tmp_path: Pa
         [added] = await world.say(900, "/subs add @other_news")
         assert added.visible.startswith("Subscribed @other_news")
         assert (await world.service.subscribers.get(Chat(other))).kind == "channel"  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+async def test_the_per_group_rate_is_kept(tmp_path: Path, feed_server: FeedServer) -> None:
+    """NEWSBOT_GROUP_RATE messages a minute to one group (3 here): a fourth reply would wait 20 s, longer than a
+    reply may wait, so it is dropped rather than sent too soon (or holding up the stop)."""
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api, group_rate=3) as world:
+        for _ in range(4):
+            api.push_text(GROUP, "/help", user_id=MEMBER, chat_type="supergroup")
+        await world.until(lambda: len(api.messages_to(GROUP)) >= 3)
+        await asyncio.sleep(2.0)  # the fourth is due about 20 s after the first
+        assert len(api.messages_to(GROUP)) == 3
+        [private] = await world.say(MEMBER, "/help")  # other chats are not held up
+        assert "/digest" in private.visible
