@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -143,7 +144,7 @@ async def _start_updates(application: Application, found: Deps) -> None:
     await application.updater.start_webhook(
         listen=host,
         port=port,
-        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+        url_path=re.escape(urlsplit(settings.webhook_url).path.lstrip("/")),  # python-telegram-bot reads a regex
         webhook_url=settings.webhook_url,
         secret_token=await found.service.subscribers.webhook_secret(),
         allowed_updates=Update.ALL_TYPES,

@@ -251,10 +251,13 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 @guarded
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
+    message, chat = update.effective_message, update.effective_chat
     command, _, addressee = ((message.text or "").split() or ["?"])[0].partition("@") if message else ("?", "", "")
-    if addressee and addressee.lower() != (context.bot.username or "").lower():
+    ours = addressee.lower() == (context.bot.username or "").lower()
+    if addressee and not ours:
         return  # a command for another bot in the same group: not ours to answer
+    if chat is not None and chat.type != "private" and not ours:
+        return  # in a group or channel, an unaddressed unknown command may well be another bot's
     t = await lang_of(update, context)
     await reply(update, context, t("I do not know {command}. /help lists what I can do.", command=command[:40]))
 

@@ -28,7 +28,14 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _BATCH = 500  # due messages read per look at the outbox
 _IDLE = 5.0  # seconds between looks when nothing wakes the sender
-_GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
+# A 400 that means the chat (or the forum topic) is gone for the bot: its subscription stops, not just this message.
+_GONE_PHRASES = (
+    "chat not found",
+    "user is deactivated",
+    "bot was kicked",
+    "have no rights to send",
+    "message thread not found",
+)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

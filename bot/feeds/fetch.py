@@ -144,6 +144,18 @@ class _HostSlots:
             del self._users[host], self._semaphores[host]
 
 
+def _host_of(url: str) -> str | None:
+    """The host aiohttp will connect to (IDNA-encoded), or None when there is none to read (check_url says why)."""
+    try:
+        return URL(url).raw_host
+    except (ValueError, TypeError):
+        return None
+
+
+def _same_host(a: str, b: str) -> bool:
+    return a.rstrip(".").lower() == b.rstrip(".").lower()
+
+
 class _GuardedResolver(AbstractResolver):
     """Resolves for the guarded connector: a host's addresses are looked up once, checked, and only those dialled.
 
@@ -268,9 +280,9 @@ class HttpFetcher:
         (article links found in a feed: an intranet feed's own pages, at every redirect, and nowhere else).
         """
         validators = validators or Validators()
-        private = self._private_for(URL(url).raw_host if "://" in url else None, private_host)
         try:
             async with asyncio.timeout(self.timeout) as deadline:
+                private = self._private_for(_host_of(url), private_host)
                 # The guard judges the URL exactly as given, before anything connects (or merges it with a base).
                 await check_url(url, allow_private=private, allow_file=allow_file, resolver=self._resolver)
                 if urllib.parse.urlsplit(url).scheme.lower() == "file":
@@ -292,10 +304,11 @@ class HttpFetcher:
             raise FeedError(url, f"response larger than {_size(self.max_bytes)}") from e
 
     def _private_for(self, host: str | None, private_host: str | None) -> bool:
-        """Whether a request to `host` may reach private addresses."""
+        """Whether a request to `host` may reach private addresses: with the setting on, any host, or with
+        `private_host` given only that one ("" for none: the links of a file:// feed)."""
         if not self.allow_private:
             return False
-        return private_host is None or (host or "").lower() == private_host.lower()
+        return private_host is None or (bool(host) and _same_host(host or "", private_host))
 
     async def _fetch_http(
         self, url: str, validators: Validators, deadline: asyncio.Timeout, private_host: str | None

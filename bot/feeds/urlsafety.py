@@ -27,8 +27,11 @@ WEB_SCHEMES = frozenset({"http", "https"})
 # refused even with NEWSBOT_ALLOW_PRIVATE_URLS=1: an intranet feed is a reason to reach 10.x, never the metadata API.
 METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "168.63.129.16", "192.0.0.192")
 )
+# Whole ranges where clouds put credential endpoints (EKS Pod Identity 169.254.170.23 and fd00:ec2::23, Tencent
+# 169.254.0.23, ...): never fetched either, whatever their kind is called.
+METADATA_RANGES = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::/32"))
 METADATA = "cloud metadata"
 
 # IANA's IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and later), as an explicit table: what is refused
@@ -72,16 +75,21 @@ _SPECIAL: tuple[tuple[str, str], ...] = (
 _SPECIAL_NETWORKS = tuple((ipaddress.ip_network(net), kind) for net, kind in _SPECIAL)
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")  # IANA has allocated no other IPv6 space for global use
 
 
 def classify_address(ip: IPAddress | str) -> str | None:
     """Name the non-public kind of `ip` ("loopback", "private", ...), or None when it is a public address."""
     addr = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
     if isinstance(addr, ipaddress.IPv6Address):
+        # A zone id ("%eth0") takes no part in where a global or ULA address leads, but it makes the address
+        # compare unequal to the same one without it: judge the bare address.
+        addr = ipaddress.IPv6Address(int(addr))
         # An IPv6 address that embeds an IPv4 one reaches that IPv4 host: judge the embedded address.
         embedded = None
-        if addr in _IPV4_MAPPED or addr in _NAT64:
+        if addr in _IPV4_MAPPED or addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
             embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
         elif addr in _SIX_TO_FOUR:
             embedded = addr.sixtofour
@@ -93,12 +101,20 @@ def classify_address(ip: IPAddress | str) -> str | None:
     for network, kind in _SPECIAL_NETWORKS:
         if addr.version == network.version and addr in network:
             return kind
+    if isinstance(addr, ipaddress.IPv6Address) and addr not in _GLOBAL_UNICAST_V6:
+        return "reserved"
     return None
 
 
-def never_fetched(kind: str | None) -> bool:
-    """Refused whatever NEWSBOT_ALLOW_PRIVATE_URLS says."""
-    return kind is not None and kind.startswith(METADATA)
+def never_fetched(ip: IPAddress, kind: str | None) -> bool:
+    """Refused whatever NEWSBOT_ALLOW_PRIVATE_URLS says: metadata endpoints and the ranges clouds put them in."""
+    if kind is None:
+        return False
+    if kind.startswith(METADATA):
+        return True
+    bare = ipaddress.IPv6Address(int(ip)) if isinstance(ip, ipaddress.IPv6Address) else ip
+    embedded = bare.ipv4_mapped if isinstance(bare, ipaddress.IPv6Address) else None
+    return any(a.version == n.version and a in n for a in (bare, embedded) if a is not None for n in METADATA_RANGES)
 
 
 def is_public_address(ip: IPAddress | str) -> bool:
@@ -161,9 +177,9 @@ def _is_localhost_name(host: str) -> bool:
     return name == "localhost" or name.endswith(".localhost")
 
 
-def _private_refusal(host: str, ip: object, kind: str) -> str:
+def _private_refusal(host: str, ip: IPAddress | str, kind: str) -> str:
     where = f"{host} is" if str(ip) == host.strip("[]") else f"{host} resolves to {ip}, which is"
-    if never_fetched(kind):
+    if not isinstance(ip, str) and never_fetched(ip, kind):
         return f"{where} a {kind} address; newsbot never fetches those, even with {ALLOW_PRIVATE_ENV}=1 (SSRF)"
     return (
         f"{where} a {kind} address; newsbot refuses those to protect your network (SSRF). "
@@ -204,6 +220,8 @@ async def check_url(
     host = parsed.raw_host
     if not host:
         raise UnsafeURLError(text, "the URL has no host")
+    if "%" in host:
+        raise UnsafeURLError(text, "IPv6 addresses with a zone id (%) are not fetched")
     await public_addresses(text, host, resolver, allow_private=allow_private)
 
 
@@ -223,7 +241,7 @@ async def public_addresses(
     addresses = [literal] if literal is not None else await _resolve(url, host, resolver or system_resolver)
     for ip in addresses:
         kind = classify_address(ip)
-        if kind is not None and (not allow_private or never_fetched(kind)):
+        if kind is not None and (not allow_private or never_fetched(ip, kind)):
             log.debug("refusing %s: %s is %s", url, ip, kind)
             raise UnsafeURLError(url, _private_refusal(host, ip, kind))
     return addresses

@@ -113,7 +113,7 @@ class FeedList:
         await self.ctx.db(feedlist.add_feed, path, url, title=title or parsed.title, lang=lang, allow_file=allow_file)
         row = await self.get(url)
         # A feed removed after failing and added again starts with a clean slate.
-        await self.ctx.db(self.ctx.store.reset_feed, row.id)
+        await self.ctx.db(self.ctx.store.reset_feed, row.id, forget_notices=True)
         return await self.get(row.id)
 
     async def remove(self, id_or_url: str | int) -> FeedRow:

@@ -7,13 +7,14 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+
+from yarl import URL
 
 from bot.errors import FeedError, NewsbotError
 from bot.feeds.dedupe import Decision, canonical_url, decide
@@ -175,7 +176,7 @@ class Ingest:
 
     async def _recovered(self, feed: FeedRow) -> None:
         if feed.down_notified:  # admins were told it was disabled: they hear, once, that it works again
-            await self.notices.feed_recovered(feed)
+            await self._tell(self.notices.feed_recovered(feed))
 
     def _decide(self, feed_id: int, entries: Sequence[ParsedEntry]) -> list[Decision]:  # on the SQLite thread
         store = self.ctx.store
@@ -193,7 +194,8 @@ class Ingest:
         if not wanted:
             return {}
         limit = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
-        feed_host = urlsplit(feed.url).hostname
+        # The host as aiohttp connects to it (IDNA); a file:// feed has none, so its links get no private access.
+        feed_host = URL(feed.url).raw_host or ""
         db, store = self.ctx.db, self.ctx.store
 
         async def one(entry: ParsedEntry) -> tuple[str, str | None]:
@@ -245,7 +247,7 @@ class Ingest:
             retry_after=retry_after,
         )
         try:
-            await self.ctx.db(
+            disabled_now = await self.ctx.db(
                 self.ctx.store.record_fetch_error,
                 feed.id,
                 now,
@@ -258,10 +260,17 @@ class Ingest:
         except NewsbotError as e:
             log.error("could not record the failure of %s (%s): %s", feed.url, reason, e)
             return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, error=f"{reason} (not recorded: {e})")
-        if state.disable and not feed.auto_disabled:  # this failure disabled it: admins hear of it once
+        if disabled_now:  # this failure disabled it (the database says so, whichever process got there): tell once
             log.warning("feed %s disabled after %d consecutive failures: %s", feed.url, state.error_count, reason)
-            await self.notices.feed_disabled(feed, reason, state.error_count)
+            await self._tell(self.notices.feed_disabled(feed, reason, state.error_count))
         return FeedResult(feed.id, feed.url, feed.title or feed.feed_title, error=reason)
+
+    async def _tell(self, notice: Coroutine[Any, Any, None]) -> None:
+        """A notice that cannot be queued is logged; it never turns the poll of a feed into a failure."""
+        try:
+            await notice
+        except Exception:
+            log.exception("could not queue a notice for the admins")
 
     def _ensure_pool(self) -> None:
         if self._pool is None:

@@ -29,13 +29,14 @@ class Notices:
                 reason=reason,
             )
 
-        await self._tell(feed, f"feed:{feed.id}:down:{self.ctx.now().isoformat()}", say, down=True)
+        # Keyed by the feed's state before this failure: two processes disabling it at once queue one notice.
+        await self._tell(feed, f"feed:{feed.id}:down:{feed.last_ok_at}:{feed.last_error_at}", say, down=True)
 
     async def feed_recovered(self, feed: FeedRow) -> None:
         def say(t: Texts) -> str:
             return t("Feed {id} ({name}) works again.", id=feed.id, name=feed.name)
 
-        await self._tell(feed, f"feed:{feed.id}:up:{self.ctx.now().isoformat()}", say, down=False)
+        await self._tell(feed, f"feed:{feed.id}:up:{feed.last_error_at}", say, down=False)
 
     async def _tell(self, feed: FeedRow, key: str, say: Callable[[Texts], str], *, down: bool) -> None:
         messages: list[tuple[int, str]] = []

@@ -75,10 +75,12 @@ class FeedStore(StoreBase):
         next_fetch_at: datetime,
         disable: bool,
         content_validators: Validators | None = None,
-    ) -> None:
+    ) -> bool:
         """A failed fetch or parse. `content_validators`: the response parsed badly; keep its validators so the next
-        poll can ask "changed since?" instead of downloading the same broken content again."""
+        poll can ask "changed since?" instead of downloading the same broken content again. True when this very
+        failure disabled the feed (whichever process recorded it)."""
         with self._write() as conn:
+            was_disabled = conn.execute("SELECT auto_disabled FROM feeds WHERE id = ?", [feed_id]).fetchone()
             conn.execute(
                 """
                 UPDATE feeds SET error_count = ?, last_error = ?, last_error_at = ?, last_fetch_at = ?,
@@ -93,6 +95,7 @@ class FeedStore(StoreBase):
                     [content_validators.etag, content_validators.last_modified, feed_id],
                 )
             self.log_feed_problem(feed_id, now, message, failure=True)
+        return bool(disable and was_disabled is not None and not was_disabled[0])
 
     def log_feed_problem(self, feed_id: int, now: datetime, message: str, *, failure: bool = False) -> None:
         """Record what an admin should see: a failure, or a problem that does not count as failing (an article page)."""
@@ -102,11 +105,14 @@ class FeedStore(StoreBase):
                 [feed_id, iso(now), message, int(failure)],
             )
 
-    def reset_feed(self, feed_id: int) -> None:
-        """An admin re-enabled the feed: forget the failure streak and fetch it at the next chance."""
+    def reset_feed(self, feed_id: int, *, forget_notices: bool = False) -> None:
+        """An admin re-enabled the feed: forget the failure streak and fetch it at the next chance. `forget_notices`:
+        the feed was added anew, so its first success is no news ("works again") to anyone."""
         with self._write() as conn:
             conn.execute(
-                "UPDATE feeds SET auto_disabled = 0, error_count = 0, next_fetch_at = NULL WHERE id = ?", [feed_id]
+                "UPDATE feeds SET auto_disabled = 0, error_count = 0, next_fetch_at = NULL, "
+                "down_notified = down_notified * ? WHERE id = ?",
+                [0 if forget_notices else 1, feed_id],
             )
 
     def feed_errors(self, feed_id: int, limit: int = 20) -> list[tuple[str, str]]:

@@ -102,10 +102,15 @@ class SubscriptionStore(StoreBase):
                 taken = conn.execute(
                     "SELECT 1 FROM subscriptions WHERE chat_id = ? AND thread_id = ?", [new, thread_id]
                 ).fetchone()
-                if taken:
+                if taken:  # the new chat subscribed this topic itself: the old subscription and its queue end here
                     conn.execute(
                         "UPDATE subscriptions SET active = 0, inactive_reason = 'migrated', updated_at = ? WHERE id = ?",
                         [iso(now), sub_id],
+                    )
+                    conn.execute(
+                        "UPDATE outbox SET state = 'dropped', last_error = 'merged into the supergroup' "
+                        "WHERE subscription_id = ? AND state = 'pending'",
+                        [sub_id],
                     )
                     continue
                 conn.execute(

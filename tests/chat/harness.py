@@ -4,6 +4,7 @@ HTTP to the fake Bot API, with the service on a tmp database and a local feed se
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +20,17 @@ from tests.fakebotapi import TOKEN, FakeBotAPI, Sent
 from tests.httpserver import FeedServer, Route
 from tests.service.test_enrichment_retries import rss
 from tests.test_service import make_settings
+
+
+def _accepts(listen: str) -> bool:
+    from bot.config import listen_address
+
+    host, port = listen_address(listen)
+    try:
+        socket.create_connection((host, port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 class BotWorld:
@@ -80,7 +92,11 @@ async def running_bot(
         task = asyncio.create_task(serve(application, stop, tick=3600, digest_round=0.2))
         world = BotWorld(fake, service, server)
         try:
-            await world.until(lambda: fake.calls_of("getUpdates") or fake.calls_of("setWebhook"), 10)
+            if service.settings.webhook_url:  # the webhook is registered first, the listener bound after
+                await world.until(lambda: fake.calls_of("setWebhook"), 10)
+                await world.until(lambda: _accepts(service.settings.webhook_listen), 10)
+            else:
+                await world.until(lambda: fake.calls_of("getUpdates"), 10)
             yield world
         finally:
             stop.set()

@@ -154,3 +154,66 @@ async def test_the_per_group_rate_is_kept(tmp_path: Path, feed_server: FeedServe
         assert len(api.messages_to(GROUP)) == 3
         [private] = await world.say(MEMBER, "/help")  # other chats are not held up
         assert "/digest" in private.visible
+
+
+def group_message(chat_id: int, text: str, **extra: object) -> dict[str, object]:
+    return {
+        "message_id": 5000 + len(text),
+        "date": int(datetime.now(UTC).timestamp()),
+        "chat": {"id": chat_id, "type": "supergroup", "title": "G", "is_forum": True},
+        "text": text,
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        **extra,
+    }
+
+
+async def test_who_may_change_a_group_and_what_is_not_a_request(tmp_path: Path, feed_server: FeedServer) -> None:
+    api = FakeBotAPI()
+    api.admins[GROUP] = {ADMIN}
+    async with running_bot(tmp_path, feed_server, api=api) as world:
+        # An anonymous administrator posts as the group itself.
+        anonymous = {
+            "from": {"id": 1087968824, "is_bot": True, "first_name": "Group"},
+            "sender_chat": {"id": GROUP, "type": "supergroup", "title": "G"},
+        }
+        api.push_update(message=group_message(GROUP, "/start", **anonymous))
+        [welcome] = await world.until(lambda: api.messages_to(GROUP) or None)
+        assert welcome.visible.startswith("Welcome!")
+        # A member posting as some channel of theirs is not the group.
+        as_channel = {
+            "from": {"id": 136817688, "is_bot": True, "first_name": "Channel"},
+            "sender_chat": {"id": -100999, "type": "channel", "title": "Mine"},
+        }
+        api.push_update(message=group_message(GROUP, "/stop", **as_channel))
+        [refused] = await world.until(lambda: api.messages_to(GROUP)[1:] or None)
+        assert "Only this group's administrators" in refused.visible
+        # In a topic, a member's /stop and /topics change nothing.
+        topic = {"chat_type": "supergroup", "thread_id": 33}
+        await world.say(GROUP, "/start", user_id=ADMIN, **topic)
+        for command in ("/stop", "/topics chips"):
+            [no] = await world.say(GROUP, command, user_id=MEMBER, **topic)
+            assert "Only this group's administrators" in no.visible and no.thread_id == 33
+        sub = await world.service.subscribers.get(Chat(GROUP, 33))
+        assert sub is not None and sub.active and sub.topics == ()
+        # An edited command is not a second request; an unknown, unaddressed command may be another bot's.
+        before = len(api.messages_to(GROUP))
+        edited = group_message(GROUP, "/digest", **{"from": {"id": ADMIN, "is_bot": False, "first_name": "A"}})
+        api.push_update(edited_message={**edited, "edit_date": int(datetime.now(UTC).timestamp())})
+        api.push_text(GROUP, "/roll", user_id=MEMBER, chat_type="supergroup")
+        api.push_channel_post(-1005009, "/weather")
+        [_] = await world.say(GROUP, "/help@newsbot_test_bot", user_id=MEMBER, chat_type="supergroup")
+        await asyncio.sleep(0.5)
+        assert len(api.messages_to(GROUP)) == before + 1 and api.messages_to(-1005009) == []
+
+
+async def test_a_deleted_forum_topic_stops_its_subscription(tmp_path: Path, feed_server: FeedServer) -> None:
+    api = FakeBotAPI()
+    api.admins[GROUP] = {ADMIN}
+    async with running_bot(tmp_path, feed_server, api=api) as world:
+        await world.say(GROUP, "/start", user_id=ADMIN, chat_type="supergroup", thread_id=44)
+        await world.publish([("a", "For a topic that is gone")])
+        api.fail(400, "Bad Request: message thread not found", chat_id=GROUP)
+        await make_due(world, Chat(GROUP, 44))
+        await world.until(lambda: not world.service.store.get_subscription(GROUP, 44).active)  # type: ignore[union-attr]
+        sub = world.service.store.get_subscription(GROUP, 44)
+        assert sub is not None and "thread not found" in (sub.inactive_reason or "")

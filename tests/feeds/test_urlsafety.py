@@ -39,7 +39,8 @@ RSS = b"<rss/>"
         ("198.51.100.7", "documentation"),
         ("203.0.113.9", "documentation"),
         ("192.88.99.1", "6to4 relay anycast"),
-        ("::7f00:1", "IPv4-compatible (deprecated)"),
+        ("::7f00:1", "loopback (inside IPv6 ::7f00:1)"),
+        ("::ffff:0:a9fe:a9fe", "reserved"),  # outside 2000::/3: no global address lives there
         ("100::1", "discard-only"),
         ("2001::1", "IETF protocol assignments"),
         ("64:ff9b:1::1", "NAT64 local use"),
@@ -303,3 +304,35 @@ async def test_guarded_connections_dial_the_checked_address(
     assert result.content == RSS and dialled == ["pinned.example"]
     [request] = feed_server.requests("/feed")
     assert request.headers["host"] == f"pinned.example:{feed_server.port}"
+
+
+async def test_dns_rebinding_cannot_reach_metadata_even_with_private_allowed(feed_server: FeedServer) -> None:
+    """Private addresses allowed: the guard's lookup says loopback (fine), the connection's says the metadata
+    address, which the guarded connection still refuses; a stand-in for it on the local server sees nothing."""
+    feed_server.routes["/feed"] = Route(body=RSS)
+    answers = iter([["127.0.0.1"], ["169.254.169.254"]])
+
+    async def rebinding(host: str) -> Sequence[str]:
+        return next(answers)
+
+    metadata_here = {("169.254.169.254", feed_server.port): ("127.0.0.1", feed_server.port)}
+    async with HttpFetcher(timeout=2.0, allow_private=True, resolver=rebinding, connect_to=metadata_here) as fetcher:
+        with pytest.raises(UnsafeURLError, match="cloud metadata"):
+            await fetcher.fetch(f"http://rebind.example:{feed_server.port}/feed")
+    assert feed_server.requests() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[fd00:ec2::254%251]/latest/meta-data/",  # a zone id must not hide the address
+        "http://[::169.254.169.254]/latest",  # IPv4-compatible IPv6
+        "http://169.254.170.23/v1/credentials",  # EKS Pod Identity
+        "http://[fd00:ec2::23]/v1/credentials",
+        "http://169.254.0.23/meta-data",  # Tencent
+        "http://192.0.0.192/opc/v2/instance/",  # Oracle
+    ],
+)
+async def test_metadata_spellings_and_ranges_are_never_fetched(url: str) -> None:
+    with pytest.raises(UnsafeURLError):
+        await check_url(url, allow_private=True, resolver=resolver_for({}))
