@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     extract_articles: bool = Field(default=True, alias="NEWSBOT_EXTRACT_ARTICLES")
     torch_threads: int | None = Field(default=None, ge=1, alias="NEWSBOT_TORCH_THREADS")
     quantize: bool = Field(default=True, alias="NEWSBOT_QUANTIZE")
+    # Which embedder indexes stories for /ask (see README: measured on tests/data/qa).
+    embedder: Literal["e5", "minilm"] = Field(default="e5", alias="NEWSBOT_EMBEDDER")
     digest_max_stories: int = Field(default=15, ge=1, le=50, alias="NEWSBOT_DIGEST_MAX_STORIES")
     # Telegram's flood limits: about 30 messages a second in all, one a second per chat, 20 a minute per group.
     send_rate: float = Field(default=25.0, gt=0, alias="NEWSBOT_SEND_RATE")

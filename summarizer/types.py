@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 UNDETERMINED = "und"
 
@@ -94,3 +94,15 @@ class Engine(Protocol):
     def process_many(self, articles: Sequence[Article]) -> list[Enriched]: ...
 
     def translate(self, texts: Sequence[str], src: str, tgt: str) -> Translation: ...
+
+
+class Embedder(Protocol):
+    """Texts to L2-normalised float32 vectors (rows); queries and passages may be embedded differently (E5)."""
+
+    name: str
+    dim: int
+    multilingual: bool  # False: give it English (the pivot)
+
+    def queries(self, texts: Sequence[str]) -> Any: ...
+
+    def passages(self, texts: Sequence[str]) -> Any: ...

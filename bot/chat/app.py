@@ -50,6 +50,7 @@ COMMAND_HANDLERS = (
     ("topics", handlers.topics),
     ("digest", handlers.digest),
     ("sources", handlers.sources),
+    ("ask", handlers.ask),
     ("help", handlers.help_command),
     ("feeds", admin.feeds),
     ("addfeed", admin.addfeed),
@@ -101,7 +102,7 @@ def build_application(service: Service, settings: Settings) -> Application:
     application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.plain_message)
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & fresh, handlers.ask)
     )
     application.add_error_handler(handlers.on_error)
     return application

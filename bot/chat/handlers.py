@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.commands import help_text
 from bot.chat.replies import chat_of, deps, reply, reply_blocks
-from bot.digest.render import render_sources
+from bot.digest.render import render_answer, render_sources
 from bot.errors import LanguageNotOfferedError, NewsbotError, NotSubscribedError, UsageError
 from bot.i18n import Texts, texts
 from bot.service import Chat, Service
@@ -263,9 +263,20 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 @guarded
-async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask QUESTION, or a plain message in a private chat: an answer from the stored stories, with citations."""
+    message = update.effective_message
+    question = (
+        argument(update)
+        if message is not None and (message.text or "").startswith("/")
+        else (message.text if message else "")
+    )
     t = await lang_of(update, context)
-    await reply(update, context, t("I answer commands for now: /digest for the latest news, /help for the rest."))
+    if not (question or "").strip():
+        await reply(update, context, t("Ask me about the news, for example: /ask What did OpenAI release this week?"))
+        return
+    answer = await deps(context).service.ask.answer(question or "", lang=t.lang)
+    await reply_blocks(update, context, render_answer(answer, t))
 
 
 async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

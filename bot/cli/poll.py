@@ -45,12 +45,21 @@ async def _poll_once_with_progress(service: Service) -> tuple[list[FeedResult], 
         await service.enrichment.engine()
     except ModelError as e:
         await service.enrichment.enrich()  # records the reason on every story, so digests fall back and say why
+        await _index(service)
         return results, str(e)
     pending = await service.enrichment.pending()
     with progress_bar("summarizing") as bar:
         task = bar.add_task("enrich", total=pending)
         enriched = await service.enrichment.enrich(progress=lambda n: bar.advance(task, n))
+    await _index(service)
     return results, enriched
+
+
+async def _index(service: Service) -> None:
+    """Embed what is new, so `newsbot ask` finds it at once."""
+    with progress_bar("indexing") as bar:
+        task = bar.add_task("index", total=await service.indexing.pending())
+        await service.indexing.index(progress=lambda n: bar.advance(task, n))
 
 
 def _print_enrich_report(report: EnrichReport | str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from bot.ask.answer import Answer
 from bot.digest.compose import Digest, DigestItem
 from bot.i18n import Texts
 
@@ -179,4 +180,21 @@ def render_sources(sources: Sequence[tuple[str, str, str | None]], t: Texts) -> 
             if lang:
                 spans.append(Span(f" ({lang})"))
         blocks.append(tuple(spans))
+    return blocks
+
+
+def render_answer(answer: Answer, t: Texts) -> list[Block]:
+    """/ask: the quoted (or written) sentences with their [n], then the numbered sources, linked."""
+    if not answer.found:
+        return [plain(t("I found nothing about that in the stored stories."))]
+    body = " ".join(f"{text} [{number}]" for text, number in answer.sentences)
+    blocks: list[Block] = [(Span(body),)]
+    if answer.generated:
+        blocks.append((Span(t("Written by the answer model from these sources only."), italic=True),))
+    elif not answer.translated:
+        blocks.append((Span(t("Some sentences are quoted in their original language."), italic=True),))
+    sources: list[Span] = [Span(t("Sources:"), bold=True)]
+    for citation in answer.citations:
+        sources += [Span(f"\n[{citation.number}] "), Span(citation.title, href=safe_href(citation.link))]
+    blocks.append(tuple(sources))
     return blocks

@@ -12,18 +12,21 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
+from bot.service.ask import Ask
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.enrichment import Enrichment, EnrichReport, Localized
 from bot.service.feeds import FeedList, ImportReport, Source
 from bot.service.health import Health, HealthCheck
+from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
 from bot.service.notices import Notices
 from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
 from bot.store import Store, open_store
-from summarizer.types import Engine
+from summarizer.embed import make_embedder
+from summarizer.types import Embedder, Engine
 
 __all__ = [
     "Chat",
@@ -45,7 +48,9 @@ __all__ = [
 class Service:
     """The stages, sharing one Context (settings, store thread, clock, model thread)."""
 
-    def __init__(self, ctx: Context, *, fetcher: Fetcher, engine: Engine | None = None) -> None:
+    def __init__(
+        self, ctx: Context, *, fetcher: Fetcher, engine: Engine | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.store = ctx.store
@@ -60,13 +65,21 @@ class Service:
         self.digests = Digests(ctx, self.subscribers, self.enrichment)
         self.delivery = Delivery(ctx, self.subscribers)
         self.health = HealthCheck(ctx, self.feeds, self.enrichment)
+        self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
+        self.ask = Ask(ctx, self.enrichment, self.indexing)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""
-        wake = asyncio.Event()
+        wake, index = asyncio.Event(), asyncio.Event()
+
+        def new_stories() -> None:
+            wake.set()
+            index.set()
+
         await asyncio.gather(
-            self.ingest.poll_forever(stop, tick=tick, on_new=wake.set),
-            self.enrichment.work(stop, wake, tick=tick),
+            self.ingest.poll_forever(stop, tick=tick, on_new=new_stories),
+            self.enrichment.work(stop, wake, tick=tick, after=index.set),
+            self.indexing.work(stop, index, tick=tick),
         )
 
     async def aclose(self) -> None:
@@ -86,7 +99,8 @@ def make_service(
     fetcher: Fetcher | None = None,
     now: Callable[[], datetime] | None = None,
     engine: Engine | None = None,
+    embedder: Embedder | None = None,
 ) -> Service:
     """Wire the service from settings; tests inject any collaborator."""
     ctx = Context(settings, store or open_store(settings.db), now or _utcnow)
-    return Service(ctx, fetcher=fetcher or make_fetcher(settings), engine=engine)
+    return Service(ctx, fetcher=fetcher or make_fetcher(settings), engine=engine, embedder=embedder)

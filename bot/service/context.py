@@ -41,3 +41,13 @@ class Context:
         self._models.shutdown(wait=True, cancel_futures=True)
         self._sql.shutdown(wait=True)
         self.store.close()
+
+
+async def first_of(*events: asyncio.Event) -> None:
+    """Return as soon as one of the events is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

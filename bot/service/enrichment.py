@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ModelError, NewsbotError
 from bot.feeds import feedlist
-from bot.service.context import Context
+from bot.service.context import Context, first_of
 from bot.service.feeds import FeedList
 from bot.store.rows import EnrichFailure, PendingStory, Problem, StoryRow
 from summarizer.chunking import split_sentences
@@ -97,6 +97,23 @@ class Enrichment:
                 self._built_from = config
             return self._engine
 
+    async def detect(self, text: str) -> str:
+        """The language of a short text (a question): the engine's detector, or lingua alone when there is no engine."""
+        try:
+            engine = await self.engine()
+        except ModelError:
+            config = await self.config()
+            return (await self.ctx.model(self._detect_one, config.languages, text)).lang
+        return (await self.ctx.model(engine.detect_language, text)).lang
+
+    def _detect_one(self, languages: tuple[str, ...], text: str) -> Detection:
+        with self._engine_lock:
+            if self._detector is None:
+                from summarizer.detect import LinguaDetector
+
+                self._detector = LinguaDetector(languages)
+        return self._detector.detect(text)
+
     async def fingerprint(self) -> str:
         return await asyncio.to_thread(models_fingerprint, await self.config())
 
@@ -161,8 +178,11 @@ class Enrichment:
                 progress(len(batch))
         return EnrichReport(done=done, failed=failed, errors=errors)
 
-    async def work(self, stop: asyncio.Event, wake: asyncio.Event, *, tick: float = 30.0) -> None:
-        """The enrichment worker of `newsbot run`: a pass whenever `wake` is set (new stories) or `tick` passes."""
+    async def work(
+        self, stop: asyncio.Event, wake: asyncio.Event, *, tick: float = 30.0, after: Callable[[], None] | None = None
+    ) -> None:
+        """The enrichment worker of `newsbot run`: a pass whenever `wake` is set (new stories) or `tick` passes;
+        `after` is called when a pass enriched something (the indexer then embeds the new pivots)."""
         while not stop.is_set():
             wake.clear()
             try:
@@ -174,8 +194,10 @@ class Enrichment:
             else:
                 if report.done or report.failed:
                     log.info("enriched %d stories, %d failed", report.done, report.failed)
+                if report.done and after is not None:
+                    after()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(stop, wake), timeout=tick)
+                await asyncio.wait_for(first_of(stop, wake), timeout=tick)
 
     def _failure(
         self, story: PendingStory, reason: str, fingerprint: str, detection: Detection | None = None
@@ -322,13 +344,3 @@ def _process_one(engine: Engine, article: Article) -> Enriched | str:
     except Exception as e:  # recorded on the story, shown by `stories show`; the pass goes on
         log.warning("enrichment failed: %s", e)
         return str(e) if isinstance(e, EngineError) else f"{type(e).__name__}: {e}"
-
-
-async def _first(*events: asyncio.Event) -> None:
-    """Return as soon as one of the events is set."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

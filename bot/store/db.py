@@ -8,11 +8,14 @@ from bot.store.digests import DigestStore
 from bot.store.enrichment import EnrichmentStore
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
+from bot.store.search import SearchStore
 from bot.store.stories import StoryStore
 from bot.store.subscriptions import KeptStore, SubscriptionStore
 
 
-class Store(FeedStore, StoryStore, EnrichmentStore, SubscriptionStore, DigestStore, OutboxStore, KeptStore):
+class Store(
+    FeedStore, StoryStore, EnrichmentStore, SubscriptionStore, DigestStore, OutboxStore, KeptStore, SearchStore
+):
     """Feeds, stories, enrichment, subscribers, digests, outbox; one connection per thread (see StoreBase)."""
 
 

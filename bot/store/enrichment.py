@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.store.base import StoreBase, iso
 from bot.store.rows import EnrichFailure, PendingStory, Problem
+from bot.store.search import index_story
 
 # Stories whose current text has no enrichment yet; the partial index stories_pending covers exactly these.
 _PENDING = "(s.enriched_hash IS NULL OR s.enriched_hash != s.content_hash)"
@@ -75,6 +76,8 @@ class EnrichmentStore(StoreBase):
                     source_hash,
                 ],
             )
+            if cursor.rowcount == 1:
+                index_story(conn, story_id)  # the English pivot is searchable now
             return cursor.rowcount == 1
 
     def record_enrich_failures(self, failures: Sequence[EnrichFailure], *, fingerprint: str) -> None:

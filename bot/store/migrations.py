@@ -214,3 +214,36 @@ def m0006(db: Database) -> None:
 def m0007(db: Database) -> None:
     # Small values the bot makes once and keeps across restarts (the webhook's secret token).
     db.execute("CREATE TABLE kept (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)")
+
+
+@migrations(name="0008_search_index_and_vectors")
+def m0008(db: Database) -> None:
+    from bot.ask.fts import index_text
+
+    db.executescript(
+        """
+        -- Full-text search over each story's original and English text, kept in step by the store (rowid = story
+        -- id). unicode61 with diacritics removed; Chinese and Japanese are indexed as character pairs (bot/ask/fts).
+        CREATE VIRTUAL TABLE stories_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2');
+        -- One embedding per story and embedder: float32, L2-normalised, of the text whose hash is source_hash.
+        CREATE TABLE story_vectors (
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            embedder TEXT NOT NULL,
+            source_hash TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (story_id, embedder)
+        ) WITHOUT ROWID;
+        """
+    )
+    rows = db.execute("SELECT id, title, text, title_en, text_en FROM stories").fetchall()
+    db.conn.executemany(
+        "INSERT INTO stories_fts (rowid, title, body) VALUES (?, ?, ?)",
+        [(i, index_text(title, title_en), index_text(text, text_en)) for i, title, text, title_en, text_en in rows],
+    )
+
+
+@migrations(name="0009_phrase_translations")
+def m0009(db: Database) -> None:
+    # Sentences quoted in answers, translated into a reader's language once: key = hash of (source, target, model,
+    # text).
+    db.execute("CREATE TABLE phrase_translations (key TEXT PRIMARY KEY, text TEXT NOT NULL, created_at TEXT NOT NULL)")

@@ -11,6 +11,7 @@ from bot.errors import StorageError
 from bot.feeds.dedupe import Decision, KnownSource, content_hash
 from bot.store.base import StoreBase, chunks, iso
 from bot.store.rows import STORY_BASE, STORY_COLUMNS, SaveCounts, StoryRow, StorySource, story_row
+from bot.store.search import index_story
 
 
 class StoryStore(StoreBase):
@@ -55,6 +56,7 @@ class StoryStore(StoreBase):
                 if d.action == "updated":
                     updated += 1
                     self._update_story(conn, d, texts.get(entry.guid), stamp)
+                    index_story(conn, d.story_id or 0)
                     conn.execute(
                         "UPDATE story_sources SET entry_hash = ?, url = ?, last_seen_at = ? WHERE feed_id = ? AND guid = ?",
                         [d.entry_hash, entry.url, stamp, feed_id, entry.guid],
@@ -81,6 +83,8 @@ class StoryStore(StoreBase):
                         ],
                     )
                     story_id = cursor.lastrowid
+                    assert story_id is not None
+                    index_story(conn, story_id)
                 else:
                     merged += 1
                 conn.execute(

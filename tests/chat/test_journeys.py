@@ -29,8 +29,8 @@ async def test_start_welcomes_in_the_guessed_language_and_registers_the_menu(
         assert [c["command"] for c in commands.params["commands"]][:3] == ["start", "digest", "lang"]
         [english] = await world.say(11, "/start", language_code="pt-BR")  # not offered: English
         assert english.visible.startswith("Welcome!")
-        [hint] = await world.say(11, "what is new with OpenAI?")
-        assert "/digest" in hint.visible
+        [nothing] = await world.say(11, "what is new with OpenAI?")  # a question: nothing is stored yet
+        assert nothing.visible == "I found nothing about that in the stored stories."
         [unknown] = await world.say(11, "/frobnicate now")
         assert "/frobnicate" in unknown.visible and "/help" in unknown.visible
         [malformed] = await world.say(11, "/schedule 25:99 Nowhere/City")
@@ -169,3 +169,20 @@ def _chat(chat_id: int):  # type: ignore[no-untyped-def]
     from bot.service import Chat
 
     return Chat(chat_id)
+
+
+async def test_ask_in_telegram_with_citations(tmp_path: Path, feed_server: FeedServer) -> None:
+    async with running_bot(tmp_path, feed_server) as world:
+        await world.publish(
+            [("a", "Nvidia reports record data center revenue"), ("b", "Mistral releases an open model")]
+        )
+        await world.service.indexing.index()
+        [answer] = await world.say(80, "/ask Which company reported record data center revenue?")
+        assert "[1]" in answer.visible and "Sources:" in answer.visible
+        assert 'href="https://news.example/a"' in answer.text
+        [plain] = await world.say(80, "Who released an open model?")  # a plain message is a question
+        assert "Mistral" in plain.visible
+        [empty] = await world.say(80, "/ask")
+        assert "/ask What did OpenAI release this week?" in empty.visible
+        [nothing] = await world.say(80, "/ask How tall is the Zugspitze?")
+        assert nothing.visible == "I found nothing about that in the stored stories."

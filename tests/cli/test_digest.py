@@ -40,3 +40,27 @@ def test_digest_prints_what_a_subscriber_gets(tmp_path: Path, feed_server: FeedS
     refused = runner.invoke(app, ["digest", "--lang", "xx"], env=env)
     assert refused.exit_code == 1 and "'xx' is not one of the languages in feeds.yaml" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_ask_answers_with_citations_or_says_nothing(tmp_path: Path, feed_server: FeedServer) -> None:
+    body = rss([("a", "Nvidia reports record data center revenue"), ("b", "Mistral releases an open model")])
+    feed_server.routes["/feed"] = Route(body=body)
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": feed_server.url("/feed"), "lang": "en"}]}))
+    env = {
+        "NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"),
+        "NEWSBOT_DB": str(tmp_path / "newsbot.db"),
+        "NEWSBOT_BACKEND": "extractive",
+        "NEWSBOT_ALLOW_PRIVATE_URLS": "1",
+        "NEWSBOT_EXTRACT_ARTICLES": "0",
+    }
+    runner = CliRunner()
+    assert runner.invoke(app, ["poll", "--once"], env=env).exit_code == 0  # indexes as well
+    answered = runner.invoke(app, ["ask", "Which company reported record data center revenue?"], env=env)
+    assert answered.exit_code == 0, answered.output
+    assert "[1]" in answered.output and "https://news.example/a" in answered.output.splitlines()
+    as_json = json.loads(runner.invoke(app, ["ask", "Nvidia data center revenue?", "--json"], env=env).stdout)
+    assert as_json["found"] and as_json["citations"][0]["link"] == "https://news.example/a"
+    nothing = runner.invoke(app, ["ask", "How tall is the Zugspitze?"], env=env)
+    assert "I found nothing about that in the stored stories." in nothing.output
+    refused = runner.invoke(app, ["ask", "anything", "--lang", "xx"], env=env)
+    assert refused.exit_code == 1 and "'xx' is not one of the languages" in refused.output
