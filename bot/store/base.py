@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -31,6 +32,14 @@ def iso_ms(moment: datetime) -> str:
 def chunks(items: Sequence[object]) -> Iterator[Sequence[object]]:
     for start in range(0, len(items), _IN_CHUNK):
         yield items[start : start + _IN_CHUNK]
+
+
+def select_in(conn: sqlite3.Connection, sql: str, keys: Sequence[object]) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (with one `{marks}` for the IN list) for every key, asked in chunks under SQLite's limit."""
+    rows: list[tuple[Any, ...]] = []
+    for chunk in chunks(keys):
+        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), list(chunk)).fetchall()
+    return rows
 
 
 class StoreBase:

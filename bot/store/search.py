@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.ask.fts import index_text
-from bot.store.base import StoreBase, chunks, iso
+from bot.store.base import StoreBase, iso, select_in
 
 
 def index_story(conn: sqlite3.Connection, story_id: int) -> None:
@@ -96,13 +96,8 @@ class SearchStore(StoreBase):
         return int(count), marker
 
     def cached_phrases(self, keys: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
         with self._read() as conn:
-            for chunk in chunks(keys):
-                marks = ",".join("?" * len(chunk))
-                cursor = conn.execute(f"SELECT key, text FROM phrase_translations WHERE key IN ({marks})", list(chunk))
-                found.update(cursor.fetchall())
-        return found
+            return dict(select_in(conn, "SELECT key, text FROM phrase_translations WHERE key IN ({marks})", keys))
 
     def save_phrases(self, rows: Sequence[tuple[str, str]], now: datetime) -> None:
         with self._write() as conn:
@@ -113,16 +108,9 @@ class SearchStore(StoreBase):
 
     def stories_by_id(self, story_ids: Sequence[int]) -> dict[int, tuple[str, str | None, str | None]]:
         """id -> (published or stored time, link, language) for ranking and citing."""
-        found: dict[int, tuple[str, str | None, str | None]] = {}
+        sql = "SELECT id, coalesce(published, created_at), link, lang FROM stories WHERE id IN ({marks})"
         with self._read() as conn:
-            for chunk in chunks(story_ids):
-                marks = ",".join("?" * len(chunk))
-                cursor = conn.execute(
-                    f"SELECT id, coalesce(published, created_at), link, lang FROM stories WHERE id IN ({marks})",
-                    list(chunk),
-                )
-                found.update((int(i), (at, link, lang)) for i, at, link, lang in cursor.fetchall())
-        return found
+            return {int(i): (at, link, lang) for i, at, link, lang in select_in(conn, sql, story_ids)}
 
 
 _UNEMBEDDED = """

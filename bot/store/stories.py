@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.errors import StorageError
 from bot.feeds.dedupe import Decision, KnownSource, content_hash
-from bot.store.base import StoreBase, chunks, iso
+from bot.store.base import StoreBase, chunks, iso, select_in
 from bot.store.rows import STORY_BASE, STORY_COLUMNS, SaveCounts, StoryRow, StorySource, story_row
 from bot.store.search import index_story
 
@@ -28,13 +28,8 @@ class StoryStore(StoreBase):
         return found
 
     def known_story_urls(self, urls: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
         with self._read() as conn:
-            for chunk in chunks(urls):
-                marks = ",".join("?" * len(chunk))
-                cursor = conn.execute(f"SELECT url, id FROM stories WHERE url IN ({marks})", list(chunk))
-                found.update(cursor.fetchall())
-        return found
+            return dict(select_in(conn, "SELECT url, id FROM stories WHERE url IN ({marks})", urls))
 
     def save_entries(
         self, feed_id: int, decisions: Sequence[Decision], now: datetime, *, texts: dict[str, str] | None = None

@@ -13,18 +13,23 @@ from tests.httpserver import FeedServer, Route
 from tests.service.test_enrichment_retries import rss
 
 
-def test_digest_prints_what_a_subscriber_gets(tmp_path: Path, feed_server: FeedServer) -> None:
-    long_link = "https://news.example/" + "a-very-long-path-segment/" * 6 + "story"
-    body = rss([("a", "Story A"), ("b", "Story B")]).replace(b"https://news.example/a", long_link.encode())
-    feed_server.routes["/feed"] = Route(body=body)
-    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": feed_server.url("/feed"), "lang": "en"}]}))
-    env = {
+def one_feed(tmp_path: Path, server: FeedServer, body: bytes) -> dict[str, str]:
+    """One English feed served locally, and the environment of a CLI that polls it with the extractive backend."""
+    server.routes["/feed"] = Route(body=body)
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": server.url("/feed"), "lang": "en"}]}))
+    return {
         "NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"),
         "NEWSBOT_DB": str(tmp_path / "newsbot.db"),
         "NEWSBOT_BACKEND": "extractive",
         "NEWSBOT_ALLOW_PRIVATE_URLS": "1",
         "NEWSBOT_EXTRACT_ARTICLES": "0",
     }
+
+
+def test_digest_prints_what_a_subscriber_gets(tmp_path: Path, feed_server: FeedServer) -> None:
+    long_link = "https://news.example/" + "a-very-long-path-segment/" * 6 + "story"
+    body = rss([("a", "Story A"), ("b", "Story B")]).replace(b"https://news.example/a", long_link.encode())
+    env = one_feed(tmp_path, feed_server, body)
     runner = CliRunner()
     assert runner.invoke(app, ["poll", "--once"], env=env).exit_code == 0
 
@@ -44,15 +49,7 @@ def test_digest_prints_what_a_subscriber_gets(tmp_path: Path, feed_server: FeedS
 
 def test_ask_answers_with_citations_or_says_nothing(tmp_path: Path, feed_server: FeedServer) -> None:
     body = rss([("a", "Nvidia reports record data center revenue"), ("b", "Mistral releases an open model")])
-    feed_server.routes["/feed"] = Route(body=body)
-    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"url": feed_server.url("/feed"), "lang": "en"}]}))
-    env = {
-        "NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"),
-        "NEWSBOT_DB": str(tmp_path / "newsbot.db"),
-        "NEWSBOT_BACKEND": "extractive",
-        "NEWSBOT_ALLOW_PRIVATE_URLS": "1",
-        "NEWSBOT_EXTRACT_ARTICLES": "0",
-    }
+    env = one_feed(tmp_path, feed_server, body)
     runner = CliRunner()
     assert runner.invoke(app, ["poll", "--once"], env=env).exit_code == 0  # indexes as well
     answered = runner.invoke(app, ["ask", "Which company reported record data center revenue?"], env=env)
