@@ -4,7 +4,7 @@ newer and multi-source first, capped. Pure: data and `now` in, a selection out."
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.digest.topics import matches
@@ -32,10 +32,20 @@ class Candidate:
     lang: str | None = None
     title_en: str | None = None
     summary_en: str | None = None
+    # When it stands for a cluster (one event, several stories): every member's id (its own first), each extra
+    # source's link (None for its own feeds), the members' languages and their texts for topic matching.
+    members: tuple[int, ...] = ()
+    source_links: tuple[str | None, ...] = ()
+    langs: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
 
     def texts(self) -> list[str]:
-        """What a topic is matched against: the title as published, the English title and summary."""
-        return [t for t in (self.title, self.title_en, self.summary_en) if t]
+        """What a topic is matched against: the title as published, the English title and summary (a cluster's:
+        every member's)."""
+        return [t for t in (self.title, self.title_en, self.summary_en, *self.related) if t]
+
+    def story_ids(self) -> tuple[int, ...]:
+        return self.members or (self.story_id,)
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,43 @@ def select(
     cap: int = DEFAULT_CAP,
 ) -> Selection:
     """The stories for one digest: not yet delivered, matching a topic (if any), best first, at most `cap`."""
-    wanted = [c for c in candidates if c.story_id not in delivered and matches(topics, c.texts())]
+    wanted = [c for c in candidates if not any(i in delivered for i in c.story_ids()) and matches(topics, c.texts())]
     wanted.sort(key=lambda c: (now - c.at - SOURCE_BONUS * (len(c.sources) - 1), -c.story_id))
     return Selection(wanted[:cap], max(0, len(wanted) - cap))
+
+
+def merge(candidates: Sequence[Candidate], groups: Sequence[Sequence[int]], lang: str) -> list[Candidate]:
+    """One candidate per cluster, for a reader of `lang`: the member in that language if there is one (then the one
+    most feeds carry, then the newest), with every member's sources after its own. `groups` may name stories not
+    among `candidates` (outside this reader's window): they are left out."""
+    by_id = {c.story_id: c for c in candidates}
+    merged = []
+    for group in groups:
+        members = [by_id[i] for i in group if i in by_id]
+        if len(members) < 2:
+            merged += members
+            continue
+        lead = max(members, key=lambda c: (c.lang == lang, len(c.sources), c.at, -c.story_id))
+        others = [c for c in members if c is not lead]
+        sources = list(lead.sources)
+        links: list[str | None] = [None] * len(lead.sources)
+        for other in others:
+            for name in other.sources:
+                if name not in sources:
+                    sources.append(name)
+                    links.append(other.link)
+        merged.append(
+            replace(
+                lead,
+                at=max(c.at for c in members),
+                sources=tuple(sources),
+                source_links=tuple(links),
+                members=(lead.story_id, *(c.story_id for c in others)),
+                langs=tuple(sorted({c.lang for c in members if c.lang and c.lang != "und"})),
+                related=tuple(t for c in others for t in c.texts()),
+            )
+        )
+    return merged
 
 
 def short_summary(text: str, lang: str, sentences: int = SUMMARY_SENTENCES) -> str:
@@ -74,6 +118,8 @@ class DigestItem:
     link: str | None
     sources: tuple[str, ...]
     original_lang: str | None = None  # set when title and summary are NOT in the reader's language
+    source_links: tuple[str | None, ...] = ()  # per source: its own story's link, for a cluster's other members
+    languages: int = 1  # how many languages the event was reported in
 
 
 @dataclass(frozen=True)
@@ -81,4 +127,4 @@ class Digest:
     lang: str
     items: list[DigestItem] = field(default_factory=list)
     more: int = 0
-    story_ids: list[int] = field(default_factory=list)  # of `items`, in order: what gets marked delivered
+    story_ids: list[int] = field(default_factory=list)  # every story the items stand for: marked delivered

@@ -123,19 +123,30 @@ def pack(blocks: Sequence[Block], limit: int = LIMIT) -> list[str]:
 def story_block(item: DigestItem, t: Texts) -> Block:
     link = safe_href(item.link)
     spans = [Span(item.title, bold=True, href=link), Span("\n" + item.summary)]
-    meta = item.sources[0] if item.sources else ""
+    meta: list[Span] = [Span(item.sources[0], italic=True)] if item.sources else []
     if len(item.sources) > 1:
-        meta += " · " + t("also: {names}", names=", ".join(item.sources[1:]))
+        # "also: {names}" with each other source linked to its own story when it is a cluster's member
+        links = item.source_links or (None,) * len(item.sources)
+        head, _, tail = t("also: {names}").partition("{names}")
+        meta.append(Span(" · " + head, italic=True))
+        for index, (name, href) in enumerate(zip(item.sources[1:], links[1:], strict=True)):
+            meta.append(Span((", " if index else "") + name, italic=True, href=safe_href(href)))
+        if tail:
+            meta.append(Span(tail, italic=True))
+    markers = []
+    if item.languages > 1:
+        markers.append(t.n("{count} language", "{count} languages", item.languages))
     if item.original_lang:
-        marker = (
+        markers.append(
             t("not translated")
             if item.original_lang == "und"
             else t("not translated, original in {lang}", lang=item.original_lang.upper())
         )
-        meta += (" · " if meta else "") + marker
+    for marker in markers:
+        meta.append(Span((" · " if meta else "") + marker, italic=True))
     if meta:
-        spans.append(Span("\n" + meta, italic=True))
-    return tuple(spans)
+        meta[0] = replace(meta[0], text="\n" + meta[0].text)
+    return tuple(spans + meta)
 
 
 def render_digest(digest: Digest, t: Texts) -> list[str]:

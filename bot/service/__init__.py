@@ -62,10 +62,10 @@ class Service:
         self.enrichment = Enrichment(ctx, self.feeds, engine)
         self.stories = Stories(ctx)
         self.subscribers = Subscribers(ctx, self.enrichment)
-        self.digests = Digests(ctx, self.subscribers, self.enrichment)
+        self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
+        self.digests = Digests(ctx, self.subscribers, self.enrichment, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
         self.health = HealthCheck(ctx, self.feeds, self.enrichment)
-        self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
         self.ask = Ask(ctx, self.enrichment, self.indexing)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:

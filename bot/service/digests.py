@@ -11,13 +11,15 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, select, short_summary
+from bot.digest.clusters import THRESHOLD, clusters
+from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, merge, select, short_summary
 from bot.digest.render import render_digest
 from bot.digest.schedule import last_slot, next_slot
 from bot.errors import NewsbotError
 from bot.i18n import texts
 from bot.service.context import Context
 from bot.service.enrichment import Enrichment
+from bot.service.indexing import Indexing
 from bot.service.subscribers import Chat, Subscribers, schedule_of
 from bot.store.base import iso
 from bot.store.rows import CandidateRow, NewDigest, Subscription
@@ -73,10 +75,11 @@ class KeyedLocks:
 
 
 class Digests:
-    def __init__(self, ctx: Context, subscribers: Subscribers, enrichment: Enrichment) -> None:
+    def __init__(self, ctx: Context, subscribers: Subscribers, enrichment: Enrichment, indexing: Indexing) -> None:
         self.ctx = ctx
         self.subscribers = subscribers
         self.enrichment = enrichment
+        self.indexing = indexing
         self._composing = KeyedLocks()  # one digest at a time per subscriber
 
     @property
@@ -87,7 +90,9 @@ class Digests:
         """The digest a new subscriber reading `lang` would get now, covering `since` (nothing is recorded)."""
         now = self.ctx.now()
         rows = await self._candidates(now - since, now)
-        chosen = select([_candidate(r) for r in rows], delivered=(), topics=(), now=now, cap=self.cap)
+        candidates = [_candidate(r) for r in rows]
+        pool = merge(candidates, await self._clusters(candidates), lang)
+        chosen = select(pool, delivered=(), topics=(), now=now, cap=self.cap)
         return await self._localize(chosen.chosen, chosen.more, {r.story.id: r for r in rows}, lang, {})
 
     async def digest_now(self, chat: Chat, request: str | None = None) -> Queued:
@@ -185,13 +190,18 @@ class Digests:
         rows = await self._candidates(min(windows.values()), now)
         by_id = {row.story.id: row for row in rows}
         candidates = [_candidate(row) for row in rows]
+        groups = await self._clusters(candidates)
         delivered = await self.ctx.db(self.ctx.store.delivered, [s.id for s in subscriptions], list(by_id))
-        items: dict[tuple[int, str], DigestItem] = {}
+        items: dict[tuple[int, str, tuple[str, ...]], DigestItem] = {}
         rendered: dict[tuple[str, tuple[int, ...], int], list[str]] = {}
+        pools: dict[tuple[str, datetime], list[Candidate]] = {}
         results: list[tuple[Digest, list[str]] | None] = []
         for subscription in subscriptions:
             since = windows[subscription.id]
-            pool = [c for c in candidates if datetime.fromisoformat(by_id[c.story_id].story.created_at) >= since]
+            if (subscription.lang, since) not in pools:
+                window = [c for c in candidates if datetime.fromisoformat(by_id[c.story_id].story.created_at) >= since]
+                pools[subscription.lang, since] = merge(window, groups, subscription.lang)
+            pool = pools[subscription.lang, since]
             chosen = select(
                 pool, delivered=delivered[subscription.id], topics=subscription.topics, now=now, cap=self.cap
             )
@@ -207,17 +217,27 @@ class Digests:
             results.append((digest, rendered[shape]))
         return results
 
+    async def _clusters(self, candidates: Sequence[Candidate]) -> list[list[int]]:
+        """The candidates grouped by event (bot.digest.clusters), on the stored vectors of the configured embedder."""
+        threshold = THRESHOLD.get(self.indexing.key)
+        if threshold is None:  # an embedder nobody tuned a threshold for: every story stands alone
+            return [[c.story_id] for c in candidates]
+        ids = [c.story_id for c in candidates]
+        vectors = await self.indexing.vectors.get(ids)
+        at = {c.story_id: c.at for c in candidates}
+        return clusters(ids, vectors, at, threshold=threshold, feeds={c.story_id: c.sources for c in candidates})
+
     async def _localize(
         self,
         chosen: Sequence[Candidate],
         more: int,
         rows: dict[int, CandidateRow],
         lang: str,
-        cache: dict[tuple[int, str], DigestItem],
+        cache: dict[tuple[int, str, tuple[str, ...]], DigestItem],
     ) -> Digest:
         items = []
         for candidate in chosen:
-            key = (candidate.story_id, lang)
+            key = (candidate.story_id, lang, candidate.sources)
             if key not in cache:
                 row = rows[candidate.story_id]
                 story = row.story
@@ -228,9 +248,11 @@ class Digests:
                     link=story.link,
                     sources=candidate.sources,
                     original_lang=None if localized.translated else localized.lang,
+                    source_links=candidate.source_links,
+                    languages=max(1, len(candidate.langs)),
                 )
             items.append(cache[key])
-        return Digest(lang, items, more, [c.story_id for c in chosen])
+        return Digest(lang, items, more, [i for c in chosen for i in c.story_ids()])
 
 
 def _candidate(row: CandidateRow) -> Candidate:

@@ -48,6 +48,11 @@ class VectorIndex:
                     self._state = state
             return self._ids, self._matrix
 
+    async def get(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of those of `ids` that have one."""
+        await self.matrix()
+        return {i: self._matrix[self._row[i]] for i in ids if i in self._row}
+
     def _set(self, ids: np.ndarray, matrix: np.ndarray) -> None:
         self._ids, self._matrix = ids, matrix
         self._row = {int(i): n for n, i in enumerate(ids)}

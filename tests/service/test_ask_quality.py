@@ -13,16 +13,11 @@ from bot.ask.answer import Answer
 from bot.digest.render import render_answer
 from bot.i18n import texts
 from bot.service.ask import Ask
-from tests.qa_corpus import ITALIAN, QaWorld, build_world, questions
+from tests.qa_corpus import ITALIAN, QaWorld, questions
 from tests.telegram_html import parse
 from tests.tinymodels import TinyModels
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def qa(tmp_path_factory: pytest.TempPathFactory) -> QaWorld:
-    return build_world(tmp_path_factory.mktemp("qa"))
 
 
 def score(rankings: list[list[int]], answers: list[set[int]]) -> tuple[float, float]:
