@@ -90,7 +90,7 @@ def health_blocks(health: Health, t: Texts) -> list[Block]:
             sent=outbox.get("sent", 0),
         ),
         t("Stories waiting for their summary: {count}", count=health.enrichment_backlog),
-        t("Subscribers: {count}", count=sum(n for _, _, active, n in health.subscribers if active)),
+        t("Subscribers: {count}", count=sum(count for _, _, active, count in health.subscribers if active)),
     ]
     blocks: list[Block] = [(Span(t("Health"), bold=True),), (Span("\n".join(lines)),)]
     if health.failing:
