@@ -1,6 +1,6 @@
 """A fake Telegram Bot API on 127.0.0.1 that python-telegram-bot really talks to (TELEGRAM_API_BASE_URL).
 
-It serves getMe, getUpdates (long polling with offsets), sendMessage, setMyCommands, deleteWebhook and the few other
+It serves getMe, getUpdates (long polling with offsets), sendMessage, sendPhoto (uploads), setMyCommands, deleteWebhook and the few other
 calls the bot makes; records every call; takes updates injected by a test; answers 429 / 403 / 502 or stalls on
 demand; refuses, as Telegram does, a message longer than 4,096 characters after HTML parsing or with HTML it cannot
 parse; and answers 429 by itself when the bot or one chat goes over the configured rate.
@@ -50,6 +50,17 @@ class Sent:
     at: float
 
 
+@dataclass(frozen=True)
+class Photo:
+    """A picture the fake Telegram accepted (sendPhoto with an uploaded file)."""
+
+    chat_id: int | str
+    thread_id: int | None
+    data: bytes
+    caption: str  # after HTML parsing
+    message_id: int
+
+
 @dataclass
 class Fault:
     status: int
@@ -93,6 +104,7 @@ class FakeBotAPI:
     ) -> None:
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
+        self.photos: list[Photo] = []
         self.faults: deque[Fault] = deque()
         self.forbidden: set[int] = set()
         self.admins: dict[int, set[int]] = {}  # chat -> its administrators' user ids (getChatMember)
@@ -434,6 +446,33 @@ class FakeBotAPI:
                 "text": visible,
             }
         )
+
+    async def _api_sendphoto(self, params: dict[str, Any]) -> web.Response:
+        """An upload only (multipart), as the bot sends it: a PNG or JPEG, a caption Telegram can parse."""
+        chat_id, upload = params.get("chat_id"), params.get("photo")
+        if not isinstance(upload, web.FileField):
+            return _error(400, "Bad Request: there is no photo in the request")
+        data = upload.file.read()
+        if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            return _error(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        if len(data) > 10 * 1024 * 1024:
+            return _error(400, "Bad Request: file is too big")
+        caption = str(params.get("caption", ""))
+        try:
+            visible = parse(caption)[0] if params.get("parse_mode") == "HTML" else caption
+        except TelegramHTMLError as e:
+            return _error(400, f"Bad Request: can't parse entities: {e}")
+        if length(visible) > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        if chat_id in self.forbidden:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        message_id = next(self._message_ids)
+        thread_id = params.get("message_thread_id")
+        with self._lock:
+            self.photos.append(Photo(chat_id, thread_id, data, visible, message_id))  # type: ignore[arg-type]
+        photo = {"file_id": f"photo-{message_id}", "file_unique_id": f"u{message_id}", "width": 1, "height": 1}
+        chat = {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "supergroup"}
+        return _ok({"message_id": message_id, "date": int(time.time()), "chat": chat, "photo": [photo]})
 
     def _take_fault(self, chat_id: Any) -> Fault | None:
         with self._lock:

@@ -51,6 +51,7 @@ COMMAND_HANDLERS = (
     ("digest", handlers.digest),
     ("sources", handlers.sources),
     ("ask", handlers.ask),
+    ("trends", handlers.trends),
     ("help", handlers.help_command),
     ("feeds", admin.feeds),
     ("addfeed", admin.addfeed),

@@ -12,6 +12,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("schedule", N_("Digest times, e.g. /schedule 07:30 Europe/Rome")),
     ("topics", N_("Only stories about these, e.g. /topics OpenAI, chips")),
     ("ask", N_("Ask about the stored news, e.g. /ask Who bought what?")),
+    ("trends", N_("What the news talks about this week, as a chart")),
     ("sources", N_("The feeds and their languages")),
     ("stop", N_("Unsubscribe")),
     ("help", N_("What I can do")),

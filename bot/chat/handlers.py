@@ -16,13 +16,14 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from bot.chat.commands import help_text
-from bot.chat.replies import chat_of, deps, reply, reply_blocks
+from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
 from bot.digest.render import render_answer, render_sources
 from bot.errors import LanguageNotOfferedError, NewsbotError, NotSubscribedError, UsageError
 from bot.i18n import Texts, texts
 from bot.service import Chat, Service
 from bot.service.subscribers import guess_language
 from bot.store.rows import Subscription
+from bot.trends.render import chart_title, chart_ylabel, trend_blocks
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ def language_name(code: str) -> str:
     except (ValueError, UnknownLocaleError):
         return code
     return name[:1].upper() + name[1:]
+
+
+MAX_TREND_DAYS = 30  # /trends DAYS: a chart of more days gets unreadable on a phone
 
 
 def argument(update: Update) -> str:
@@ -242,6 +246,23 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     feeds = [s for s in await deps(context).service.feeds.sources() if s.enabled]
     listed = [(s.name, s.url, s.lang) for s in feeds]
     await reply_blocks(update, context, render_sources(listed, await lang_of(update, context)))
+
+
+@guarded
+async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/trends [DAYS]: a chart of the most told names and phrases, and a short table with their change."""
+    t, text = await lang_of(update, context), argument(update)
+    if text and not (text.isdecimal() and 1 <= int(text) <= MAX_TREND_DAYS):
+        await reply(update, context, t("Usage: /trends or /trends DAYS (1 to {max})", max=MAX_TREND_DAYS))
+        return
+    service = deps(context).service
+    found = await service.subscribers.get(chat_of(update))
+    report = await service.trends.report(days=int(text or 7), tz=found.tz if found else "UTC")
+    if report.stories:
+        title = chart_title(report, t)
+        png = await service.trends.chart(report, title=title, ylabel=chart_ylabel(t), lang=t.lang)
+        await reply_photo(update, context, png, title)
+    await reply_blocks(update, context, trend_blocks(report, t))
 
 
 @guarded

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import Update
@@ -22,6 +22,7 @@ from bot.service import Chat, Service
 
 log = logging.getLogger(__name__)
 
+CAPTION_LIMIT = 1024  # characters Telegram takes under a photo
 MAX_REPLY_WAIT = 10.0  # seconds a reply may wait for the rate limits (or a flood wait) before it is dropped
 
 
@@ -71,25 +72,49 @@ async def reply_blocks(update: Update, context: ContextTypes.DEFAULT_TYPE, block
 async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
     """Send one reply under the chat's pacing and the limiter's, retrying once after a short flood wait; a reply
     that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and a stop is not held up)."""
+
+    def send() -> Awaitable[object]:
+        return context.bot.send_message(
+            chat.chat_id,
+            message,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            message_thread_id=chat.thread_id or None,
+        )
+
+    await _paced(context, chat, send)
+
+
+async def reply_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, png: bytes, caption: str) -> None:
+    """A picture (sendPhoto, uploaded) with a plain caption, paced like any reply."""
+    chat = chat_of(update)
+
+    def send() -> Awaitable[object]:
+        return context.bot.send_photo(
+            chat.chat_id,
+            png,
+            caption=escape(caption)[:CAPTION_LIMIT],
+            parse_mode=ParseMode.HTML,
+            message_thread_id=chat.thread_id or None,
+        )
+
+    await _paced(context, chat, send)
+
+
+async def _paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Callable[[], Awaitable[object]]) -> None:
     try:
         async with asyncio.timeout(MAX_REPLY_WAIT):
-            await _send_reply(context, chat, message)
+            await _send_reply(context, chat, send)
     except TimeoutError:
         log.warning("reply to chat %s dropped: the rate limits would hold it over %.0f s", chat.chat_id, MAX_REPLY_WAIT)
 
 
-async def _send_reply(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
+async def _send_reply(context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Callable[[], Awaitable[object]]) -> None:
     pacer = deps(context).pacer
     for attempt in range(2):
         await pacer.turn((chat.chat_id, chat.thread_id))
         try:
-            await context.bot.send_message(
-                chat.chat_id,
-                message,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                message_thread_id=chat.thread_id or None,
-            )
+            await send()
             return
         except RetryAfter as e:
             wait = retry_after_seconds(e)

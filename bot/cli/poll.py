@@ -56,10 +56,13 @@ async def _poll_once_with_progress(service: Service) -> tuple[list[FeedResult], 
 
 
 async def _index(service: Service) -> None:
-    """Embed what is new, so `newsbot ask` finds it at once."""
+    """Embed what is new and find its keyphrases, so `newsbot ask` and `newsbot trends` see it at once."""
     with progress_bar("indexing") as bar:
         task = bar.add_task("index", total=await service.indexing.pending())
         await service.indexing.index(progress=lambda n: bar.advance(task, n))
+    with progress_bar("keyphrases") as bar:
+        task = bar.add_task("keyphrases", total=await service.trends.pending())
+        await service.trends.extract(progress=lambda n: bar.advance(task, n))
 
 
 def _print_enrich_report(report: EnrichReport | str) -> None:

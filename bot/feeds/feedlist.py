@@ -26,6 +26,7 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 from ruamel.yaml import YAML
@@ -237,12 +238,27 @@ class ModelSettings(_Section):
         return pattern
 
 
+class WatchName(_Section):
+    """One item of `watchlist:`: a name, or `{name: ..., aliases: [...]}` for the other ways stories write it."""
+
+    name: EntityName
+    aliases: tuple[EntityName, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, value: object) -> object:
+        return {"name": value} if isinstance(value, str) else value
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
 class ContentSettings(_Section):
     """`settings:`: what the bot offers, independent of where it runs."""
 
     languages: tuple[LangCode, ...] = DEFAULT_LANGUAGES
     models: ModelSettings = ModelSettings()
-    watchlist: tuple[EntityName, ...] = ()
+    watchlist: tuple[WatchName, ...] = ()
 
     @field_validator("languages")
     @classmethod
@@ -254,8 +270,18 @@ class ContentSettings(_Section):
 
     @field_validator("watchlist")
     @classmethod
-    def _valid_watchlist(cls, names: tuple[str, ...]) -> tuple[str, ...]:
-        _repeated(names, key=str.casefold)  # trends match names ignoring case
+    def _valid_watchlist(cls, names: tuple[WatchName, ...]) -> tuple[WatchName, ...]:
+        # Trends match names ignoring case: a spelling under two names would count one mention twice.
+        owner: dict[str, int] = {}
+        for index, entry in enumerate(names):
+            for spelling in entry.spellings():
+                earlier = owner.setdefault(spelling.casefold(), index)
+                if earlier != index:
+                    raise PydanticCustomError(
+                        "repeated",
+                        "'{value}' is listed twice (also item {earlier})",
+                        {"value": spelling, "earlier": earlier, "item": index},
+                    )
         return names
 
 

@@ -24,6 +24,7 @@ from bot.service.ingest import FeedResult, Ingest
 from bot.service.notices import Notices
 from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
+from bot.service.trends import Trends
 from bot.store import Store, open_store
 from summarizer.embed import make_embedder
 from summarizer.types import Embedder, Engine
@@ -67,19 +68,25 @@ class Service:
         self.delivery = Delivery(ctx, self.subscribers)
         self.health = HealthCheck(ctx, self.feeds, self.enrichment)
         self.ask = Ask(ctx, self.enrichment, self.indexing)
+        self.trends = Trends(ctx, self.feeds)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""
-        wake, index = asyncio.Event(), asyncio.Event()
+        wake, index, phrase = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
         def new_stories() -> None:
             wake.set()
             index.set()
 
+        def enriched() -> None:
+            index.set()
+            phrase.set()
+
         await asyncio.gather(
             self.ingest.poll_forever(stop, tick=tick, on_new=new_stories),
-            self.enrichment.work(stop, wake, tick=tick, after=index.set),
+            self.enrichment.work(stop, wake, tick=tick, after=enriched),
             self.indexing.work(stop, index, tick=tick),
+            self.trends.work(stop, phrase, tick=tick),
         )
 
     async def aclose(self) -> None:

@@ -11,12 +11,22 @@ from bot.store.outbox import OutboxStore
 from bot.store.search import SearchStore
 from bot.store.stories import StoryStore
 from bot.store.subscriptions import KeptStore, SubscriptionStore
+from bot.store.trends import TrendStore
 
 
 class Store(
-    FeedStore, StoryStore, EnrichmentStore, SubscriptionStore, DigestStore, OutboxStore, KeptStore, SearchStore
+    FeedStore,
+    StoryStore,
+    EnrichmentStore,
+    SubscriptionStore,
+    DigestStore,
+    OutboxStore,
+    KeptStore,
+    SearchStore,
+    TrendStore,
 ):
-    """Feeds, stories, enrichment, subscribers, digests, outbox; one connection per thread (see StoreBase)."""
+    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends; one connection per thread (see
+    StoreBase)."""
 
 
 def open_store(path: Path | str) -> Store:

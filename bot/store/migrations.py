@@ -247,3 +247,18 @@ def m0009(db: Database) -> None:
     # Sentences quoted in answers, translated into a reader's language once: key = hash of (source, target, model,
     # text).
     db.execute("CREATE TABLE phrase_translations (key TEXT PRIMARY KEY, text TEXT NOT NULL, created_at TEXT NOT NULL)")
+
+
+@migrations(name="0010_story_keyphrases")
+def m0010(db: Database) -> None:
+    # A story's keyphrases for /trends (JSON list, best first), made from the text whose hash is source_hash: the
+    # enrichment's (the English pivot) once there is one, else the story's own.
+    db.execute(
+        """
+        CREATE TABLE story_keyphrases (
+            story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+            source_hash TEXT NOT NULL,
+            phrases TEXT NOT NULL
+        )
+        """
+    )

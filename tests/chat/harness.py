@@ -75,12 +75,15 @@ async def running_bot(
     languages: Sequence[str] = ("en", "it", "de"),
     feeds: Sequence[dict[str, Any]] | None = None,
     now: Callable[[], Any] | None = None,
+    watchlist: Sequence[Any] = (),
     **settings: Any,
 ) -> AsyncIterator[BotWorld]:
     server.routes.setdefault("/feed", Route(body=rss([])))
     listed = feeds if feeds is not None else [{"url": server.url("/feed"), "title": "Wire", "lang": "en"}]
     (tmp_path / "feeds.yaml").write_text(
-        yaml.safe_dump({"settings": {"languages": list(languages)}, "feeds": list(listed)})
+        yaml.safe_dump(
+            {"settings": {"languages": list(languages), "watchlist": list(watchlist)}, "feeds": list(listed)}
+        )
     )
     # Per-chat pacing at 20/s keeps a test conversation quick; the fault tests set production rates.
     options: dict[str, Any] = {"backend": "extractive", "telegram_bot_token": TOKEN, "chat_rate": 20.0, **settings}

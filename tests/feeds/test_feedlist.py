@@ -71,7 +71,7 @@ def test_shipped_feed_list_validates_and_covers_the_main_languages() -> None:
     assert {"en", "it", "de", "fr", "es"} <= {feed.lang for feed in enabled}
     assert all(feed.url.startswith("https://") and feed.title for feed in feed_list.feeds)
     assert feed_list.settings.languages == ("en", "it", "de", "fr", "es", "pt", "ru", "ja", "zh")
-    assert {"OpenAI", "Anthropic", "Google DeepMind", "Nvidia"} <= set(feed_list.settings.watchlist)
+    assert {"OpenAI", "Anthropic", "Google DeepMind", "Nvidia"} <= {w.name for w in feed_list.settings.watchlist}
 
 
 def test_shipped_file_is_in_the_layout_edits_write(tmp_path: Path) -> None:
@@ -151,6 +151,20 @@ BAD_FILES = [
         "settings.watchlist[1]",
         "listed twice",
         id="repeated-name",
+    ),
+    pytest.param(
+        "settings:\n  watchlist:\n    - name: Google DeepMind\n      aliases: [DeepMind]\n    - deepmind\n",
+        5,
+        "settings.watchlist[1]",
+        "'deepmind' is listed twice (also item 0)",
+        id="alias-repeated-as-name",
+    ),
+    pytest.param(
+        "settings:\n  watchlist:\n    - name: Google DeepMind\n      alias: [DeepMind]\n",
+        4,
+        "settings.watchlist[0].alias",
+        "allowed here: name, aliases",
+        id="typo-in-alias-key",
     ),
     pytest.param(
         "settings:\n  model:\n    summarizer: x\n",
