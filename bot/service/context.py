@@ -7,14 +7,19 @@ holding the lock stalls that thread, not the bot), model work on one model threa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from bot.config import Settings
+from bot.errors import NewsbotError
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -51,3 +56,20 @@ async def first_of(*events: asyncio.Event) -> None:
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def background(
+    name: str, one_pass: Callable[[], Awaitable[None]], stop: asyncio.Event, wake: asyncio.Event, tick: float
+) -> None:
+    """A worker of `newsbot run`: `one_pass` whenever `wake` is set or `tick` passes, until `stop`. A failing pass is
+    logged (one line for a NewsbotError, the traceback for a bug) and the next one runs as usual."""
+    while not stop.is_set():
+        wake.clear()
+        try:
+            await one_pass()
+        except NewsbotError as e:
+            log.error("%s failed: %s", name, e)
+        except Exception:
+            log.exception("%s failed", name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(first_of(stop, wake), timeout=tick)

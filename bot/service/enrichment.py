@@ -4,7 +4,6 @@ thread, newest first, retried across passes with a backoff; and a story's title 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ModelError, NewsbotError
 from bot.feeds import feedlist
-from bot.service.context import Context, first_of
+from bot.service.context import Context, background
 from bot.service.feeds import FeedList
 from bot.store.rows import EnrichFailure, PendingStory, Problem, StoryRow
 from summarizer.chunking import split_sentences
@@ -183,21 +182,15 @@ class Enrichment:
     ) -> None:
         """The enrichment worker of `newsbot run`: a pass whenever `wake` is set (new stories) or `tick` passes;
         `after` is called when a pass enriched something (the indexer then embeds the new pivots)."""
-        while not stop.is_set():
-            wake.clear()
-            try:
-                report = await self.enrich(stop=stop)
-            except NewsbotError as e:
-                log.error("enrichment failed: %s", e)
-            except Exception:
-                log.exception("enrichment failed")
-            else:
-                if report.done or report.failed:
-                    log.info("enriched %d stories, %d failed", report.done, report.failed)
-                if report.done and after is not None:
-                    after()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(first_of(stop, wake), timeout=tick)
+
+        async def one_pass() -> None:
+            report = await self.enrich(stop=stop)
+            if report.done or report.failed:
+                log.info("enriched %d stories, %d failed", report.done, report.failed)
+            if report.done and after is not None:
+                after()
+
+        await background("enrichment", one_pass, stop, wake, tick)
 
     def _failure(
         self, story: PendingStory, reason: str, fingerprint: str, detection: Detection | None = None

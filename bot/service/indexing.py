@@ -4,15 +4,13 @@ for an English one), stored and mirrored in an in-memory matrix that questions a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.errors import NewsbotError
-from bot.service.context import Context, first_of
+from bot.service.context import Context, background
 from summarizer.types import Embedder
 
 log = logging.getLogger(__name__)
@@ -105,14 +103,9 @@ class Indexing:
 
     async def work(self, stop: asyncio.Event, wake: asyncio.Event, *, tick: float = 30.0) -> None:
         """The indexing worker of `newsbot run`: a pass when woken (new or enriched stories) or every `tick`."""
-        while not stop.is_set():
-            wake.clear()
-            try:
-                if count := await self.index(stop=stop):
-                    log.info("indexed %d stories", count)
-            except NewsbotError as e:
-                log.error("indexing failed: %s", e)
-            except Exception:
-                log.exception("indexing failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(first_of(stop, wake), timeout=tick)
+
+        async def one_pass() -> None:
+            if count := await self.index(stop=stop):
+                log.info("indexed %d stories", count)
+
+        await background("indexing", one_pass, stop, wake, tick)

@@ -4,14 +4,13 @@ a worker like the index; and the report of a window (bot.trends.count) with its 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import NewsbotError
-from bot.service.context import Context, first_of
+from bot.service.context import Context, background
 from bot.service.feeds import FeedList
 from bot.trends.chart import chart_png
 from bot.trends.count import TrendReport, TrendStory, Watch, trends
@@ -49,17 +48,12 @@ class Trends:
 
     async def work(self, stop: asyncio.Event, wake: asyncio.Event, *, tick: float = 30.0) -> None:
         """The keyphrase worker of `newsbot run`: a pass when woken (stories enriched) or every `tick`."""
-        while not stop.is_set():
-            wake.clear()
-            try:
-                if count := await self.extract(stop=stop):
-                    log.info("keyphrases for %d stories", count)
-            except NewsbotError as e:
-                log.error("keyphrases failed: %s", e)
-            except Exception:
-                log.exception("keyphrases failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(first_of(stop, wake), timeout=tick)
+
+        async def one_pass() -> None:
+            if count := await self.extract(stop=stop):
+                log.info("keyphrases for %d stories", count)
+
+        await background("keyphrases", one_pass, stop, wake, tick)
 
     async def report(self, *, days: int = 7, tz: str = "UTC") -> TrendReport:
         """The `days` days up to today (in `tz`) against the `days` before."""
