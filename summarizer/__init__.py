@@ -1,7 +1,8 @@
 """The language engine: language detection, chunking, translation, summarization. Knows nothing of bot/, telegram or SQL."""
 
-from summarizer.engine import configured_models, make_engine
+from summarizer.engine import make_engine
 from summarizer.errors import EngineError, ModelDownloadError, ModelUnavailableError
+from summarizer.models import configured_models
 from summarizer.types import (
     UNDETERMINED,
     Article,

@@ -12,8 +12,8 @@ from typing import Literal
 from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
 from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
 
-from summarizer.engine import configured_models, translation_model
 from summarizer.errors import ModelDownloadError
+from summarizer.models import configured_models, translation_route
 from summarizer.types import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,17 @@ def download_models(
 ) -> list[str]:
     """Fetch every configured model into `config.model_dir`; returns the hub ids that are now cached.
 
-    `endpoint` defaults to huggingface_hub's, which honours `HF_ENDPOINT`. A translation pair the hub does not have
-    is reported as "not_found" and skipped: into English (opus-mt-pt-en) the multilingual fallback covers it; out of
-    English (opus-mt-en-pt) that language then gets no translations until an override names a model for it. A missing
+    `endpoint` defaults to huggingface_hub's, which honours `HF_ENDPOINT`. A translation model the hub does not have
+    (an override or pattern naming a model that does not exist) is reported as "not_found" and skipped: into English
+    the multilingual fallback covers its language; out of English that language then gets no translations until an
+    override names a model for it. A missing
     summarizer or fallback model, or any other failure, raises ModelDownloadError. `progress(model, status)` is called
     with "fetching" then "done" (or "not_found") per model, or "local" for a setting that is a local directory.
     """
     api = HfApi(endpoint=endpoint)
     langs = list(config.languages if languages is None else languages)
-    optional = {translation_model(config, a, b) for lang in langs for a, b in ((lang, "en"), ("en", lang))}
+    pairs = [(lang, "en") for lang in langs] + [("en", lang) for lang in langs]
+    optional = {r.name for a, b in pairs if (r := translation_route(config, a, b)) is not None}
     optional -= {config.summarizer_model, config.fallback_to_english_model}
     fetched: list[str] = []
     for name in configured_models(config, langs):

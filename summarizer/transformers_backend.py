@@ -14,8 +14,8 @@ from typing import Any
 
 from summarizer.chunking import chunk_sentences, fit_sentences, split_sentences, token_batches
 from summarizer.download import locate_model
-from summarizer.engine import ENGLISH, translation_model
 from summarizer.errors import EngineError, ModelUnavailableError
+from summarizer.models import ENGLISH, ModelRef, routes
 from summarizer.types import UNDETERMINED, Article, Detection, EngineConfig, Enriched, LanguageDetector, Translation
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class TransformersEngine:
         self._lock = threading.RLock()
         self._summarizer: Seq2SeqModel | None = None
         self._translators: OrderedDict[str, Seq2SeqModel] = OrderedDict()  # least recently used first
-        self._pair_models: dict[tuple[str, str], str] = {}  # (src, tgt) -> model name, after any fallback
+        self._pair_models: dict[tuple[str, str], ModelRef] = {}  # (src, tgt) -> the model used, after any fallback
 
     def detect_language(self, text: str, hint: str | None = None) -> Detection:
         return self._language_detector().detect(text, hint)
@@ -224,9 +224,11 @@ class TransformersEngine:
         """Translate sentence by sentence, in length-sorted batches; lines (paragraphs) are kept as they were."""
         if src == tgt:
             return Translation(list(texts), model=IDENTITY)
-        model = self._translator(src, tgt)
-        layouts = [self._layout(model, text, src) for text in texts]
+        model, token = self._translator(src, tgt)
+        layouts = [self._layout(model, text, src, reserve=1 if token else 0) for text in texts]
         sentences = [sentence for layout in layouts for line in layout for sentence in line]
+        if token:  # a multi-target model reads the target language from a token before each sentence
+            sentences = [f"{token} {sentence}" for sentence in sentences]
         translated = iter(self._translate_sentences(model, sentences))
         glue = "" if tgt in _UNSPACED_LANGUAGES else " "
         return Translation(
@@ -272,10 +274,10 @@ class TransformersEngine:
             summaries[index] = summary
         return summaries, model.name
 
-    def _layout(self, model: Seq2SeqModel, text: str, lang: str) -> list[list[str]]:
-        """A text as lines of sentences, each within the model's input length."""
+    def _layout(self, model: Seq2SeqModel, text: str, lang: str, *, reserve: int = 0) -> list[list[str]]:
+        """A text as lines of sentences, each within the model's input length (less `reserve` tokens)."""
         return [
-            fit_sentences(split_sentences(line, lang), model.count_one, model.max_input_tokens)
+            fit_sentences(split_sentences(line, lang), model.count_one, model.max_input_tokens - reserve)
             for line in text.splitlines()
         ]
 
@@ -329,25 +331,29 @@ class TransformersEngine:
                 self._summarizer = load_seq2seq(self.config.summarizer_model, self.config)
             return self._summarizer
 
-    def _translator(self, src: str, tgt: str) -> Seq2SeqModel:
-        """The model for a direction; into English, a source without its own model falls back to the multilingual one."""
+    def _translator(self, src: str, tgt: str) -> tuple[Seq2SeqModel, str | None]:
+        """The model for a direction and its target token; into English, a source without its own model falls back to
+        the multilingual one."""
         with self._lock:
             known = self._pair_models.get((src, tgt))
             if known is not None:
-                return self._loaded_translator(known)
-            names = [translation_model(self.config, src, tgt)] if src != UNDETERMINED else []
-            if tgt == ENGLISH:
-                names.append(self.config.fallback_to_english_model)
-            if not names:
-                raise EngineError(f"no model translates text of undetermined language into {tgt!r}")
-            for name in names:
+                return self._loaded_translator(known.name), known.token
+            candidates = routes(self.config, src, tgt)
+            if not candidates:
+                what = "text of undetermined language" if src == UNDETERMINED else f"{src!r}"
+                raise EngineError(
+                    f"no model translates {what} into {tgt!r}: set translation_overrides: {{{src}-{tgt}: MODEL}} "
+                    "in feeds.yaml"
+                )
+            for route in candidates:
                 try:
-                    model = self._loaded_translator(name)
+                    model = self._loaded_translator(route.name)
                 except ModelUnavailableError:
-                    log.info("translation model %s is not available", name)
+                    log.info("translation model %s is not available", route.name)
                     continue
-                self._pair_models[(src, tgt)] = name
-                return model
+                self._pair_models[(src, tgt)] = route
+                return model, route.token
+            names = [r.name for r in candidates]
             raise ModelUnavailableError(names[0], self.config.model_dir, fallbacks=names[1:])
 
     def _loaded_translator(self, name: str) -> Seq2SeqModel:

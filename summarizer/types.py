@@ -51,9 +51,11 @@ class EngineConfig:
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     model_dir: Path = Path("./models")
     summarizer_model: str = "sshleifer/distilbart-cnn-12-6"
-    # {src}/{tgt} are filled per pair; a per-pair override map wins over the pattern.
-    translation_model_pattern: str = "Helsinki-NLP/opus-mt-{src}-{tgt}"
+    # Which model translates a pair: a per-pair override, else this pattern ({src}/{tgt} filled per pair) when set,
+    # else the verified default map (summarizer/models.py). A multi-target model's token: translation_tokens.
+    translation_model_pattern: str | None = None
     translation_overrides: dict[str, str] = field(default_factory=dict)  # "it-en" -> id or path
+    translation_tokens: dict[str, str] = field(default_factory=dict)  # "en-pt" -> ">>pob<<"
     fallback_to_english_model: str = "Helsinki-NLP/opus-mt-mul-en"
     quantize: bool = True
     torch_threads: int | None = None

@@ -13,6 +13,7 @@ from summarizer.types import EngineConfig
 from tests.corpora import flores_lines
 
 SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>", "<s>"]  # ids 0..3, as the model configs below expect
+TARGET_TOKENS = [">>por<<", ">>pob<<"]
 MARIAN_POSITIONS = 256
 # The short summarizer's 128 positions make a long article span many chunks, so map-reduce runs for real; the long
 # one takes a whole translated article as one input, so a test can compare it with one direct generate call.
@@ -29,6 +30,7 @@ class TinyModels:
     en_de: Path
     en_it: Path
     mul_en: Path
+    en_pt: Path  # multi-target, like opus-mt-tc-big-en-pt: its tokenizer knows the target tokens TARGET_TOKENS
     summarizer: Path  # 128 positions
     long_summarizer: Path  # 4096 positions
 
@@ -126,17 +128,31 @@ def _bart(vocab_size: int, seed: int, positions: int) -> Any:
     return BartForConditionalGeneration(config)
 
 
+def _add_target_tokens(path: Path) -> None:
+    """A multi-target model: its vocabulary gains one token per target language, each read as a single id."""
+    from transformers import AutoTokenizer, MarianMTModel
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.add_special_tokens({"additional_special_tokens": TARGET_TOKENS})
+    model = MarianMTModel.from_pretrained(path)
+    model.resize_token_embeddings(len(tokenizer))
+    _save(model, tokenizer, path)
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     root = tmp_path_factory.mktemp("tiny-models")
     tokenizer = _train_tokenizer()
     vocab = len(tokenizer)
+    multi = _save(_marian(vocab, seed=7), tokenizer, root / "opus-mt-tc-big-en-pt")
+    _add_target_tokens(multi)
     return TinyModels(
         root=root,
         it_en=_save(_marian(vocab, seed=1), tokenizer, root / "opus-mt-it-en"),
         en_de=_save(_marian(vocab, seed=2), tokenizer, root / "opus-mt-en-de"),
         en_it=_save(_marian(vocab, seed=6), tokenizer, root / "opus-mt-en-it"),
         mul_en=_save(_marian(vocab, seed=3), tokenizer, root / "opus-mt-mul-en"),
+        en_pt=multi,
         summarizer=_save(_bart(vocab, seed=4, positions=SHORT_BART_POSITIONS), tokenizer, root / "distilbart"),
         long_summarizer=_save(_bart(vocab, seed=5, positions=LONG_BART_POSITIONS), tokenizer, root / "long-bart"),
     )

@@ -1,6 +1,8 @@
-"""`newsbot models ...`: fetch the configured models for offline use."""
+"""`newsbot models ...`: fetch the configured models for offline use; list which model serves each language."""
 
 from __future__ import annotations
+
+import json
 
 import typer
 
@@ -32,3 +34,59 @@ def models_download(
     except EngineError as e:
         raise ModelError(str(e)) from e
     out.print(f"{len(fetched)} models cached in {config.model_dir}")
+
+
+@models_app.command("list")
+@friendly
+def models_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per language.")) -> None:
+    """Each offered language: the model into English (pivot), the one out of it (target), the token it needs,
+    licence, size, and whether each is cached; a language no model serves says why."""
+    from summarizer.download import locate_model
+    from summarizer.models import ModelRef, fallback, no_path, routes, summarizer, translation_route
+
+    settings = load_settings()
+    config = engine_config(load_feed_list(settings.feeds), settings)
+
+    def described(route: ModelRef | None) -> dict[str, object] | None:
+        if route is None:
+            return None
+        cached = locate_model(route.name, config.model_dir) is not None
+        return {"model": route.name, "token": route.token, "licence": route.licence, "size_mb": route.size_mb,
+                "cached": cached, "page": route.page}  # fmt: skip
+
+    rows = []
+    for lang in config.languages:
+        if lang == "en":
+            continue
+        into = routes(config, lang, "en")
+        rows.append(
+            {
+                "lang": lang,
+                "pivot": described(into[0] if into else None),
+                "target": described(translation_route(config, "en", lang)),
+                "problem": no_path(config, lang),
+            }
+        )
+    shared = {"summarizer": described(summarizer(config)), "fallback": described(fallback(config))}
+    if as_json:
+        out.print_json(json.dumps({"languages": rows, **shared}))
+        return
+    lines = [(f"{r['lang']}→en", r["pivot"]) for r in rows] + [(f"en→{r['lang']}", r["target"]) for r in rows]
+    lines += [("summaries", shared["summarizer"]), ("any→en", shared["fallback"])]
+    table = [("direction", "model", "token", "licence", "size", "cached")]
+    for direction, found in lines:
+        if isinstance(found, dict):
+            size = f"{found['size_mb']} MB" if found["size_mb"] else "?"
+            cached = "yes" if found["cached"] else "no"
+            table.append(
+                (direction, str(found["model"]), str(found["token"] or "-"), str(found["licence"]), size, cached)
+            )
+    # Plain columns, never wrapped or cut (Rich would fold model ids at 80 columns when stdout is not a terminal).
+    widths = [max(len(row[n]) for row in table) for n in range(len(table[0]))]
+    for cells in table:
+        out.print(
+            "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip(), soft_wrap=True
+        )
+    for row in rows:
+        if row["problem"]:
+            out.print(f"{row['lang']}: {row['problem']}", soft_wrap=True)

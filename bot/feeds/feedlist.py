@@ -24,6 +24,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -172,6 +173,7 @@ LanguagePair = Annotated[StrictStr, AfterValidator(_check_pair)]
 ModelRef = Annotated[StrictStr, AfterValidator(_check_model)]
 Title = Annotated[StrictStr, AfterValidator(_check_text(MAX_TITLE_LENGTH))]
 EntityName = Annotated[StrictStr, AfterValidator(_check_text(MAX_NAME_LENGTH))]
+TargetToken = Annotated[StrictStr, StringConstraints(pattern=r"^>>[A-Za-z_]{2,12}<<$")]
 
 
 def _repeated(items: Sequence[str], key: Callable[[str], str] = str) -> None:
@@ -228,6 +230,8 @@ class ModelSettings(_Section):
     summarizer: ModelRef | None = None
     translation: ModelRef | None = None  # a pattern: {src} and {tgt} become language codes
     translation_overrides: dict[LanguagePair, ModelRef] = Field(default_factory=dict)  # "it-en" -> model
+    # A multi-target model's target-language token, per pair: "en-pt" -> ">>pob<<" (Brazilian Portuguese).
+    translation_tokens: dict[LanguagePair, TargetToken] = Field(default_factory=dict)
     translation_fallback: ModelRef | None = None  # any language -> English, when no pair model fits
 
     @field_validator("translation")
@@ -361,6 +365,7 @@ def engine_config(feed_list: FeedList, settings: Settings) -> EngineConfig:
         summarizer_model=models.summarizer or default.summarizer_model,
         translation_model_pattern=models.translation or default.translation_model_pattern,
         translation_overrides=dict(models.translation_overrides),
+        translation_tokens=dict(models.translation_tokens),
         fallback_to_english_model=models.translation_fallback or default.fallback_to_english_model,
     )
 

@@ -18,9 +18,10 @@ from bot.service.feeds import FeedList
 from bot.store.rows import EnrichFailure, PendingStory, Problem, StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.download import models_fingerprint
-from summarizer.engine import make_engine, translation_model
+from summarizer.engine import make_engine
 from summarizer.errors import EngineError
 from summarizer.extractive import summarize_extractive
+from summarizer.models import translation_route
 from summarizer.types import UNDETERMINED, Article, Detection, Engine, EngineConfig, Enriched
 
 if TYPE_CHECKING:
@@ -125,7 +126,8 @@ class Enrichment:
         from summarizer.download import locate_model
 
         def present(lang: str) -> bool:
-            return lang == "en" or locate_model(translation_model(config, "en", lang), config.model_dir) is not None
+            route = translation_route(config, "en", lang)
+            return lang == "en" or (route is not None and locate_model(route.name, config.model_dir) is not None)
 
         return [lang for lang in config.languages if await asyncio.to_thread(present, lang)]
 
@@ -258,7 +260,12 @@ class Enrichment:
                 return story.title, story.summary_en
             raise ModelError(f"story {story.id} was summarized without translation (extractive backend)")
         engine = await self.engine()
-        model = translation_model(engine.config, "en", lang)
+        route = translation_route(engine.config, "en", lang)
+        if route is None:
+            raise ModelError(
+                f"no model translates English into {lang!r}: set one in feeds.yaml (translation_overrides)"
+            )
+        model = route.name
         cached = await self.ctx.db(self.ctx.store.cached_translation, story.id, lang, story.content_hash, model)
         if cached is not None:
             return cached

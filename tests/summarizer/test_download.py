@@ -57,16 +57,17 @@ def refuse_repo(server: FeedServer, repo: str) -> None:
 
 @pytest.fixture
 def hub(tiny_models: TinyModels) -> Iterator[FeedServer]:
-    """it and de have pair models both ways; pt has none (as on the real hub), so mul-en covers pt -> en."""
+    """The default map's models for it, de and pt (pt through ROMANCE-en and the multi-target tc-big-en-pt, as on the
+    real hub); de-en is refused, so mul-en covers de -> en."""
     with FeedServer() as server:
         serve_repo(server, SUMMARIZER, tiny_models.long_summarizer)
         serve_repo(server, "Helsinki-NLP/opus-mt-mul-en", tiny_models.mul_en)
-        for pair, directory in {"it-en": tiny_models.it_en, "de-en": tiny_models.it_en}.items():
-            serve_repo(server, f"Helsinki-NLP/opus-mt-{pair}", directory)
+        for pair in ("opus-mt-it-en", "opus-mt-ROMANCE-en"):
+            serve_repo(server, f"Helsinki-NLP/{pair}", tiny_models.it_en)
         for pair in ("en-it", "en-de"):
             serve_repo(server, f"Helsinki-NLP/opus-mt-{pair}", tiny_models.en_de)
-        for pair in ("pt-en", "en-pt"):
-            refuse_repo(server, f"Helsinki-NLP/opus-mt-{pair}")
+        serve_repo(server, "Helsinki-NLP/opus-mt-tc-big-en-pt", tiny_models.en_pt)
+        refuse_repo(server, "Helsinki-NLP/opus-mt-de-en")
         yield server
 
 
@@ -86,14 +87,11 @@ def test_download_fetches_configured_models_then_the_engine_loads_them_offline_b
 
     fetched = download_models(config, progress=lambda name, status: events.append((name, status)), endpoint=hub.url())
 
-    pairs = ["Helsinki-NLP/opus-mt-" + pair for pair in ("it-en", "en-it", "de-en", "en-de", "mul-en")]
-    assert sorted(fetched) == sorted([SUMMARIZER, *pairs])
-    assert ("Helsinki-NLP/opus-mt-pt-en", "not_found") in events and (
-        "Helsinki-NLP/opus-mt-en-pt",
-        "not_found",
-    ) in events
+    pairs = ["opus-mt-it-en", "opus-mt-en-it", "opus-mt-en-de", "opus-mt-ROMANCE-en", "opus-mt-tc-big-en-pt"]
+    assert sorted(fetched) == sorted([SUMMARIZER, "Helsinki-NLP/opus-mt-mul-en", *("Helsinki-NLP/" + p for p in pairs)])
+    assert ("Helsinki-NLP/opus-mt-de-en", "not_found") in events
     assert [status for name, status in events if name == SUMMARIZER] == ["fetching", "done"]
-    assert missing_models(config) == ["Helsinki-NLP/opus-mt-pt-en", "Helsinki-NLP/opus-mt-en-pt"]
+    assert missing_models(config) == ["Helsinki-NLP/opus-mt-de-en"]
     snapshot = locate_model(SUMMARIZER, config.model_dir)
     assert snapshot is not None and snapshot.is_relative_to(config.model_dir)
     assert {p.name for p in snapshot.iterdir()} == {p.name for p in tiny_models.long_summarizer.iterdir()}
@@ -103,15 +101,17 @@ def test_download_fetches_configured_models_then_the_engine_loads_them_offline_b
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     engine = make_engine(config)
     assert engine.translate(["Il gatto dorme."], "it", "en").model == "Helsinki-NLP/opus-mt-it-en"
-    assert engine.translate(["O gato dorme."], "pt", "en").model == "Helsinki-NLP/opus-mt-mul-en"
+    assert engine.translate(["O gato dorme."], "pt", "en").model == "Helsinki-NLP/opus-mt-ROMANCE-en"
+    assert engine.translate(["Die Katze schläft."], "de", "en").model == "Helsinki-NLP/opus-mt-mul-en"
+    assert engine.translate(["The cat sleeps."], "en", "pt").model == "Helsinki-NLP/opus-mt-tc-big-en-pt"
     assert isinstance(engine, TransformersEngine)
     summary = engine.summarize(["The cat sleeps on the mat. " * 20])
     assert summary[1] == SUMMARIZER and summary[0][0]
 
 
 def test_a_model_that_must_exist_but_is_not_on_the_hub_fails_the_download(hub: FeedServer, tmp_path: Path) -> None:
-    config = EngineConfig(model_dir=tmp_path, languages=("en",), summarizer_model="Helsinki-NLP/opus-mt-pt-en")
-    with pytest.raises(ModelDownloadError, match="'Helsinki-NLP/opus-mt-pt-en' does not exist"):
+    config = EngineConfig(model_dir=tmp_path, languages=("en",), summarizer_model="Helsinki-NLP/opus-mt-de-en")
+    with pytest.raises(ModelDownloadError, match="'Helsinki-NLP/opus-mt-de-en' does not exist"):
         download_models(config, endpoint=hub.url())
 
 

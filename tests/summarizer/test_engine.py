@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.engine import configured_models, make_engine, translation_model
+from summarizer.engine import make_engine
 from summarizer.errors import EngineError, ModelUnavailableError
+from summarizer.models import configured_models, translation_route
 from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import Article, EngineConfig
 from tests.corpora import ROOT
@@ -57,4 +58,4 @@ def test_configured_models_cover_both_directions_of_each_language_plus_summarize
         "Helsinki-NLP/opus-mt-mul-en",
     ]
     assert configured_models(config, ["de"])[1:3] == ["Helsinki-NLP/opus-mt-de-en", "Helsinki-NLP/opus-mt-en-de"]
-    assert translation_model(config, "en", "ja") == "./models/my-en-ja"
+    assert (route := translation_route(config, "en", "ja")) is not None and route.name == "./models/my-en-ja"
