@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from summarizer.types import UNDETERMINED, EngineConfig
 
 ENGLISH = "en"
+IDENTITY = "identity"  # the "model" that translates a language into itself
 _HUB = "https://huggingface.co/"
 
 

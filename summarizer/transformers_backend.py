@@ -15,12 +15,11 @@ from typing import Any
 from summarizer.chunking import chunk_sentences, fit_sentences, split_sentences, token_batches
 from summarizer.download import locate_model
 from summarizer.errors import EngineError, ModelUnavailableError
-from summarizer.models import ENGLISH, ModelRef, routes
+from summarizer.models import ENGLISH, IDENTITY, ModelRef, routes
 from summarizer.types import UNDETERMINED, Article, Detection, EngineConfig, Enriched, LanguageDetector, Translation
 
 log = logging.getLogger(__name__)
 
-IDENTITY = "identity"
 # Scripts that put no space between sentences.
 _UNSPACED_LANGUAGES = frozenset({"ja", "zh"})
 # Cross-attention caches grow with batch × beams × input tokens: two full DistilBART inputs at 4 beams hold ~0.4 GB.

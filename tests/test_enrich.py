@@ -130,3 +130,53 @@ async def test_transformers_enrichment_through_the_service(
             await service.enrichment.summary_in(italian, "fr")
     finally:
         await service.aclose()
+
+
+async def test_a_switch_from_extractive_to_transformers_enriches_the_stories_again(
+    tmp_path: Path, feed_server: FeedServer, tiny_models: TinyModels
+) -> None:
+    """Each story records the models it was made with; stories made with others than today's are done again, newest
+    first, and only once. Going back to extractive never throws translations away."""
+    models = {
+        "summarizer": str(tiny_models.long_summarizer),
+        "translation_overrides": {"it-en": str(tiny_models.it_en), "en-it": str(tiny_models.en_it)},
+        "translation_fallback": str(tiny_models.mul_en),
+    }
+    listed = {"settings": {"languages": ["en", "it"], "models": models}, "feeds": [{"url": italian_feed(feed_server)}]}
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump(listed))
+    extractive = make_service(make_settings(tmp_path, backend="extractive"))
+    try:
+        await extractive.ingest.poll(force=True)
+        assert (await extractive.enrichment.enrich()).done == 2
+        before = await extractive.stories.get("https://it.example/anthropic")
+        assert before is not None and before.models["summarize"] == "extractive" and before.translated is False
+    finally:
+        await extractive.aclose()
+
+    settings = make_settings(tmp_path, backend="transformers", model_dir=tmp_path / "cache")
+    service = make_service(settings)
+    try:
+        assert await service.enrichment.pending() == 2
+        current = await service.enrichment.current_models()
+        assert current is not None and current.translate["it"] == str(tiny_models.it_en)
+        due = service.store.stories_to_enrich(10, now=service.now(), fingerprint="-", models=current)
+        assert [s.id for s in due] == sorted((s.id for s in due), reverse=True)  # newest first
+        assert (await service.enrichment.enrich()).done == 2
+        italian = await service.stories.get("https://it.example/anthropic")
+        english = await service.stories.get("https://en.example/o5")
+        assert italian is not None and english is not None
+        assert italian.translated and italian.text_en != italian.text and italian.summary_en != before.summary_en
+        assert (italian.models["translate"], italian.models["summarize"]) == (
+            str(tiny_models.it_en),
+            str(tiny_models.long_summarizer),
+        )
+        assert english.models["translate"] == "identity"
+        assert await service.enrichment.pending() == 0 and (await service.enrichment.enrich()).done == 0
+    finally:
+        await service.aclose()
+
+    back = make_service(make_settings(tmp_path, backend="extractive"))
+    try:
+        assert await back.enrichment.pending() == 0  # the translated enrichments stay
+    finally:
+        await back.aclose()

@@ -15,13 +15,14 @@ from bot.errors import ModelError, NewsbotError
 from bot.feeds import feedlist
 from bot.service.context import Context, background
 from bot.service.feeds import FeedList
-from bot.store.rows import EnrichFailure, PendingStory, Problem, StoryRow
+from bot.store.rows import EngineModels, EnrichFailure, PendingStory, Problem, StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.download import models_fingerprint
 from summarizer.engine import make_engine
 from summarizer.errors import EngineError
 from summarizer.extractive import summarize_extractive
-from summarizer.models import translation_route
+from summarizer.models import IDENTITY, routes, translation_route
+from summarizer.models import summarizer as summarizer_model
 from summarizer.types import UNDETERMINED, Article, Detection, Engine, EngineConfig, Enriched
 
 if TYPE_CHECKING:
@@ -131,10 +132,37 @@ class Enrichment:
 
         return [lang for lang in config.languages if await asyncio.to_thread(present, lang)]
 
+    async def current_models(self) -> EngineModels | None:
+        """What a story enriched now would record, for finding the ones made with other models (an admin switched
+        from `extractive` to `transformers`, or changed a model). None for the extractive backend, which never
+        replaces a translated enrichment, and while the summarizer is not downloaded; a language whose model is not
+        here keeps what it has."""
+        config = await self.config()
+        if config.backend == "extractive":
+            return None
+
+        def compute() -> EngineModels | None:
+            from summarizer.download import locate_model
+
+            summarize = summarizer_model(config).name
+            if locate_model(summarize, config.model_dir) is None:
+                return None
+            translate = {"en": IDENTITY}
+            for lang in [*config.languages, UNDETERMINED]:
+                here = [r.name for r in routes(config, lang, "en") if locate_model(r.name, config.model_dir)]
+                if lang != "en" and here:
+                    translate[lang] = here[0]
+            return EngineModels(summarize, translate)
+
+        return await asyncio.to_thread(compute)
+
     # -- enrichment passes -----------------------------------------------------------------------------------------
     async def pending(self) -> int:
         return await self.ctx.db(
-            self.ctx.store.count_to_enrich, now=self.ctx.now(), fingerprint=await self.fingerprint()
+            self.ctx.store.count_to_enrich,
+            now=self.ctx.now(),
+            fingerprint=await self.fingerprint(),
+            models=await self.current_models(),
         )
 
     async def enrich(
@@ -152,13 +180,16 @@ class Enrichment:
         except ModelError as e:
             failed = await self._fail_all_due(str(e), fingerprint)
             return EnrichReport(failed=failed, errors=[str(e)] if failed else [])
+        models = await self.current_models()
         done = failed = 0
         errors: list[str] = []
         # What is due is judged as of the pass's start: a story that fails now is not due again within this pass,
         # however long the backlog behind it takes.
         started = self.ctx.now()
         while stop is None or not stop.is_set():
-            batch = await db(store.stories_to_enrich, engine.config.batch_size, now=started, fingerprint=fingerprint)
+            batch = await db(
+                store.stories_to_enrich, engine.config.batch_size, now=started, fingerprint=fingerprint, models=models
+            )
             if not batch:
                 break
             articles = [Article(title=s.title, text=s.text, lang_hint=s.lang_hint) for s in batch]

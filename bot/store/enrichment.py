@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.store.base import StoreBase, iso
-from bot.store.rows import EnrichFailure, PendingStory, Problem
+from bot.store.rows import EngineModels, EnrichFailure, PendingStory, Problem
 from bot.store.search import index_story
 
 # Stories whose current text has no enrichment yet; the partial index stories_pending covers exactly these.
@@ -17,9 +17,26 @@ _PENDING = "(s.enriched_hash IS NULL OR s.enriched_hash != s.content_hash)"
 _DUE = "(s.next_enrich_at IS NULL OR s.next_enrich_at <= ? OR s.enrich_fingerprint IS NOT ?)"
 
 
+def _stale(models: EngineModels | None) -> tuple[str, list[str]]:
+    """Stories enriched with other models than the engine would use now (the models each one records): SQL that is
+    false when `models` is None."""
+    if models is None:
+        return "0", []
+    clauses = ["json_extract(s.models, '$.summarize') IS NOT ?"]
+    params = [models.summarize]
+    for lang, translate in sorted(models.translate.items()):
+        clauses.append("(s.lang = ? AND json_extract(s.models, '$.translate') IS NOT ?)")
+        params += [lang, translate]
+    return f"(s.enriched_hash = s.content_hash AND ({' OR '.join(clauses)}))", params
+
+
 class EnrichmentStore(StoreBase):
-    def stories_to_enrich(self, limit: int, *, now: datetime, fingerprint: str) -> list[PendingStory]:
-        """Due stories, newest first: fresh news does not wait behind a backlog."""
+    def stories_to_enrich(
+        self, limit: int, *, now: datetime, fingerprint: str, models: EngineModels | None = None
+    ) -> list[PendingStory]:
+        """Due stories, newest first: fresh news does not wait behind a backlog. With `models`, also the stories
+        enriched by other models than these (an admin switched backend or model): done again, newest first."""
+        stale, params = _stale(models)
         with self._read() as conn:
             cursor = conn.execute(
                 f"""
@@ -28,16 +45,18 @@ class EnrichmentStore(StoreBase):
                      WHERE src.story_id = s.id ORDER BY src.id LIMIT 1),
                     s.content_hash, s.enrich_attempts, s.enrich_fingerprint
                 FROM stories s
-                WHERE {_PENDING} AND {_DUE}
+                WHERE ({_PENDING} OR {stale}) AND {_DUE}
                 ORDER BY s.created_at DESC, s.id DESC LIMIT ?
                 """,
-                [iso(now), fingerprint, limit],
+                [*params, iso(now), fingerprint, limit],
             )
             return [PendingStory(*row) for row in cursor.fetchall()]
 
-    def count_to_enrich(self, *, now: datetime, fingerprint: str) -> int:
+    def count_to_enrich(self, *, now: datetime, fingerprint: str, models: EngineModels | None = None) -> int:
+        stale, params = _stale(models)
         with self._read() as conn:
-            row = conn.execute(f"SELECT count(*) FROM stories s WHERE {_PENDING} AND {_DUE}", [iso(now), fingerprint])
+            sql = f"SELECT count(*) FROM stories s WHERE ({_PENDING} OR {stale}) AND {_DUE}"
+            row = conn.execute(sql, [*params, iso(now), fingerprint])
             return int(row.fetchone()[0])
 
     def save_enrichment(

@@ -232,3 +232,12 @@ class NewDigest:
     priority: int
     next_digest_at: str | None = None  # also move the subscriber's schedule on (scheduled digests)...
     expected_next: str | None = None  # ...unless it changed since it was read (a /schedule meanwhile)
+
+
+@dataclass(frozen=True)
+class EngineModels:
+    """The models the engine would record on a story enriched now: the summarizer, and per source language the model
+    that translates it into English ("identity" for English)."""
+
+    summarize: str
+    translate: dict[str, str]
