@@ -20,7 +20,7 @@ from bot.ask.dates import date_scope
 from bot.ask.fts import match_expression, terms
 from bot.service.context import Context
 from bot.service.enrichment import Enrichment
-from bot.service.indexing import Indexing
+from bot.service.indexing import Indexing, best_rows, similarities
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.types import UNDETERMINED
@@ -87,16 +87,22 @@ class Ask:
         similarity: dict[int, float] = {}
         vector: list[int] = []
         if len(ids):
-            scores = matrix @ query
-            allowed = await self.ctx.db(self.ctx.store.stories_in_scope, since, until)
-            order = np.argsort(-scores)
-            for row in order[: CANDIDATES * (20 if allowed is not None else 1)]:
+            scores = similarities(matrix, query)
+            order = best_rows(scores, CANDIDATES * 20)
+            scoped = since is not None or until is not None
+            wide = order[: CANDIDATES * (20 if scoped else 1)]
+            allowed = (
+                await self.ctx.db(self.ctx.store.stories_in_scope, since, until, among=[int(ids[row]) for row in wide])
+                if scoped
+                else None
+            )
+            for row in wide:
                 story_id = int(ids[row])
                 if allowed is None or story_id in allowed:
                     vector.append(story_id)
                     if len(vector) >= CANDIDATES:
                         break
-            similarity = {int(ids[row]): float(scores[row]) for row in order[: CANDIDATES * 20]}
+            similarity = {int(ids[row]): float(scores[row]) for row in order}
         fused = [story_id for story_id, _ in fuse((vector, VECTOR_WEIGHT), (bm25, BM25_WEIGHT))]
         return Retrieved(fused, similarity, bm25, vector, lang, query)
 

@@ -19,6 +19,20 @@ BATCH = 64
 REFRESH_SECONDS = 300.0  # how often the matrix checks for vectors another process (`poll --once`) wrote
 
 
+def similarities(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Each row's dot product with `query` (their cosine: both are L2-normalised). einsum rather than BLAS's
+    `matrix @ query`: OpenBLAS splits this memory-bound product over the cores, no faster, and its threads then spin
+    on them for a while, where the next question's e5 embedding needs them (up to 10x slower; benchmarks/ask.py)."""
+    return np.einsum("ij,j->i", matrix, query)
+
+
+def best_rows(scores: np.ndarray, count: int) -> np.ndarray:
+    """The rows of the `count` highest scores, best first, equal scores in row order: a partition, then a sort of
+    those `count` only."""
+    rows = np.sort(np.argpartition(-scores, count)[:count]) if count < len(scores) else np.arange(len(scores))
+    return rows[np.argsort(-scores[rows], kind="stable")]
+
+
 class VectorIndex:
     """All stored vectors of one embedder as an (n, dim) float32 matrix: a question costs one matrix product."""
 

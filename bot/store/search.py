@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.ask.fts import index_text
-from bot.store.base import StoreBase, iso, select_in
+from bot.store.base import StoreBase, chunks, iso, select_in
 
 
 def index_story(conn: sqlite3.Connection, story_id: int) -> None:
@@ -29,25 +29,37 @@ class SearchStore(StoreBase):
         self, match: str, *, limit: int, since: datetime | None = None, until: datetime | None = None
     ) -> list[tuple[int, float]]:
         """(story id, BM25 score, higher is better) for a MATCH expression, titles weighing double."""
-        condition, params = _scope(since, until)
-        where = f"AND rowid IN (SELECT id FROM stories WHERE {condition})" if condition else ""
+        condition, params = _scope(since, until, table="s.")
+        # A scope is checked on the matching stories only, each found by its id: no index covers a story's time,
+        # and reading every story for it (`rowid IN (SELECT id FROM stories WHERE ...)`) took 0.3-1 s at 100,000.
+        join, where = ("JOIN stories s ON s.id = stories_fts.rowid", f"AND {condition}") if condition else ("", "")
         with self._read() as conn:
             cursor = conn.execute(
                 f"""
-                SELECT rowid, -bm25(stories_fts, 2.0, 1.0) FROM stories_fts
+                SELECT stories_fts.rowid, -bm25(stories_fts, 2.0, 1.0) FROM stories_fts {join}
                 WHERE stories_fts MATCH ? {where} ORDER BY bm25(stories_fts, 2.0, 1.0) LIMIT ?
                 """,
                 [match, *params, limit],
             )
             return [(int(i), float(score)) for i, score in cursor.fetchall()]
 
-    def stories_in_scope(self, since: datetime | None, until: datetime | None) -> set[int] | None:
-        """The ids a date scope allows (None: no scope, every story)."""
+    def stories_in_scope(
+        self, since: datetime | None, until: datetime | None, *, among: Sequence[int] | None = None
+    ) -> set[int] | None:
+        """The ids a date scope allows (None: no scope, every story); `among`: of these ids only, each looked up by
+        its id rather than every story read."""
         if since is None and until is None:
             return None
         condition, params = _scope(since, until)
         with self._read() as conn:
-            return {int(i) for (i,) in conn.execute(f"SELECT id FROM stories WHERE {condition}", params)}
+            if among is None:
+                return {int(i) for (i,) in conn.execute(f"SELECT id FROM stories WHERE {condition}", params)}
+            allowed: set[int] = set()
+            for chunk in chunks(among):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id FROM stories WHERE id IN ({marks}) AND {condition}"
+                allowed.update(int(i) for (i,) in conn.execute(sql, [*chunk, *params]))
+            return allowed
 
     def stories_to_embed(self, embedder: str, limit: int, *, pivot: bool) -> list[tuple[int, str, str]]:
         """(id, content hash, text) of stories without a current vector; `pivot`: the English text, enriched only."""
@@ -124,13 +136,14 @@ def _ready(pivot: bool) -> str:
     return "AND s.summary_en IS NOT NULL AND s.translated IS NOT 0" if pivot else ""
 
 
-def _scope(since: datetime | None, until: datetime | None) -> tuple[str, list[str]]:
-    """The condition on a story's time (published, else stored) for a date scope: SQL and its parameters."""
+def _scope(since: datetime | None, until: datetime | None, *, table: str = "") -> tuple[str, list[str]]:
+    """The condition on a story's time (published, else stored) for a date scope: SQL and its parameters. `table`:
+    the stories table's alias and a dot, where a query joins it."""
     clauses, params = [], []
     if since is not None:
-        clauses.append("coalesce(published, created_at) >= ?")
+        clauses.append(f"coalesce({table}published, {table}created_at) >= ?")
         params.append(iso(since))
     if until is not None:
-        clauses.append("coalesce(published, created_at) < ?")
+        clauses.append(f"coalesce({table}published, {table}created_at) < ?")
         params.append(iso(until))
     return " AND ".join(clauses), params
