@@ -86,7 +86,7 @@ def _save(model: Any, tokenizer: Any, path: Path) -> Path:
 # given ("which which whichs.s."), so a test could not see one article get another's output; at this scale 24 FLORES
 # sentences give 24 different outputs (tests/summarizer/test_mixups.py checks it before trusting any equality).
 INIT_STD = 0.8
-_TINY_SHAPE: dict[str, float] = {
+_TINY_SHAPE: dict[str, Any] = {
     "init_std": INIT_STD,
     "d_model": 32,
     "encoder_layers": 1,
