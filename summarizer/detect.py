@@ -1,4 +1,6 @@
-"""Detects a text's language among the configured ones (any other comes out "und"), a hint acting as a prior; no app knowledge."""
+"""Detects a text's language, a hint acting as a prior; no app knowledge. The configured languages are told apart by
+lingua's accurate models and function words; any other language lingua knows is named by its all-language screen
+(its ISO 639-1 code, for the pivot into English), and text in none comes out "und"."""
 
 from __future__ import annotations
 
@@ -117,7 +119,8 @@ class Evidence:
             if hinted is not None:  # a hint naming one of ours raises the odds that the text is in one of ours
                 odds *= HINT_RELIABILITY / (1 - HINT_RELIABILITY)
             if not self.scores or odds < OUTSIDER_MAX_SHARE / (1 - OUTSIDER_MAX_SHARE):
-                return Detection(UNDETERMINED, round(1.0 - self.configured_share, 6))
+                # A language we offer no reader, but still one to pivot into English (Polish, Dutch ...).
+                return Detection(self.outsider, round(1.0 - self.configured_share, 6))
         if not self.scores:
             return Detection(hinted, HINT_RELIABILITY) if hinted else Detection(UNDETERMINED, 0.0)
         posterior = dict(self.scores)
@@ -127,7 +130,7 @@ class Evidence:
                 posterior[lang] += math.log(HINT_RELIABILITY) if lang == hinted else others
         top = max(posterior, key=posterior.__getitem__)
         total = sum(math.exp(value - posterior[top]) for value in posterior.values())
-        return Detection(top if top in self.languages else UNDETERMINED, round(1.0 / total, 6))
+        return Detection(top, round(1.0 / total, 6))  # a configured language, or Chinese/Japanese told apart
 
 
 def normalize_hint(hint: str | None, languages: Sequence[str]) -> str | None:

@@ -14,7 +14,7 @@ DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "it", "de", "fr", "es", "pt", "ru", 
 
 @dataclass(frozen=True)
 class Detection:
-    lang: str  # ISO 639-1 code from the configured set, or "und"
+    lang: str  # ISO 639-1 code: a configured language, another one lingua knows (pivoted only), or "und"
     confidence: float  # 0..1
 
 

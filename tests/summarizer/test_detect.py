@@ -1,4 +1,5 @@
-"""Language detection: FLORES-200 accuracy per language (sentences, headline snippets, hints), outsiders as `und`."""
+"""Language detection: FLORES-200 accuracy per language (sentences, headline snippets, hints); languages outside the
+configured set named by their own code (never as a configured one), text in none `und`."""
 
 from __future__ import annotations
 
@@ -71,26 +72,26 @@ def test_the_italian_article_is_italian(detector: LinguaDetector) -> None:
     assert detection.lang == "it" and detection.confidence > 0.99
 
 
-def test_polish_feed_entries_are_undetermined_not_a_configured_language(detector: LinguaDetector) -> None:
+def test_polish_feed_entries_are_polish_not_a_configured_language(detector: LinguaDetector) -> None:
     texts, english = polish_feed_entries()
-    assert [d.lang for d in detector.detect_many(texts)] == [UNDETERMINED] * len(texts)
+    assert [d.lang for d in detector.detect_many(texts)] == ["pl"] * len(texts)
     # The feed's English entries are still English.
     assert detector.detect(english[1]["title"] + ". " + re.sub(r"<[^>]+>", " ", english[1]["description"])).lang == "en"
 
 
-def test_dutch_is_undetermined_even_under_a_german_hint(detector: LinguaDetector) -> None:
-    assert [d.lang for d in detector.detect_many(DUTCH)] == [UNDETERMINED] * len(DUTCH)
-    assert [d.lang for d in detector.detect_many(DUTCH[:5], ["de-DE"] * 5)] == [UNDETERMINED] * 5
+def test_dutch_is_dutch_even_under_a_german_hint(detector: LinguaDetector) -> None:
+    assert [d.lang for d in detector.detect_many(DUTCH)] == ["nl"] * len(DUTCH)
+    assert [d.lang for d in detector.detect_many(DUTCH[:5], ["de-DE"] * 5)] == ["nl"] * 5
 
 
-def test_other_scripts_and_languages_outside_the_set_are_undetermined(detector: LinguaDetector) -> None:
+def test_other_scripts_and_languages_outside_the_set_are_named(detector: LinguaDetector) -> None:
     outside = [
         "정부는 오늘 에너지 가격 상승을 억제하기 위한 새로운 조치를 발표했다.",
         "Η κυβέρνηση ανακοίνωσε σήμερα νέα μέτρα για τον περιορισμό των τιμών της ενέργειας.",
         "Уряд сьогодні оголосив нові заходи для стримування зростання цін на енергію.",
         "Regeringen presenterade i dag nya åtgärder för att hålla nere de stigande energipriserna.",
     ]
-    assert [d.lang for d in detector.detect_many(outside)] == [UNDETERMINED] * len(outside)
+    assert [d.lang for d in detector.detect_many(outside)] == ["ko", "el", "uk", "sv"]
 
 
 def test_names_in_another_script_do_not_decide_the_language(detector: LinguaDetector) -> None:
@@ -129,15 +130,13 @@ def test_a_hint_settles_a_short_ambiguous_headline(detector: LinguaDetector) -> 
     assert detector.detect("El secreto de su", "es-MX").lang == "es"
 
 
-def test_only_the_configured_languages_come_out() -> None:
+def test_a_language_outside_the_set_is_never_taken_for_one_in_it() -> None:
     detector = LinguaDetector(("en", "it"))
-    assert (
-        detector.detect("Der Bundestag hat heute ein neues Gesetz zur Energiewende beschlossen.").lang == UNDETERMINED
-    )
+    assert detector.detect("Der Bundestag hat heute ein neues Gesetz zur Energiewende beschlossen.").lang == "de"
     assert detector.detect("Il governo ha approvato oggi una nuova legge sull'energia.").lang == "it"
     single = LinguaDetector(("it",))
     assert single.detect("Il governo ha approvato oggi una nuova legge sull'energia.").lang == "it"
-    assert single.detect("The government passed a new energy law today.").lang == UNDETERMINED
+    assert single.detect("The government passed a new energy law today.").lang == "en"
 
 
 def test_an_unknown_language_code_is_rejected_at_construction() -> None:
@@ -147,7 +146,7 @@ def test_an_unknown_language_code_is_rejected_at_construction() -> None:
 
 def test_detect_language_shares_a_detector_per_language_set() -> None:
     assert detect_language("Il governo ha approvato una nuova legge.").lang == "it"
-    assert detect_language("Il governo ha approvato una nuova legge.", languages=("en", "de")).lang == UNDETERMINED
+    assert detect_language("Il governo ha approvato una nuova legge.", languages=("en", "de")).lang == "it"
 
 
 def test_threads_share_one_detector_built_once() -> None:
@@ -174,6 +173,6 @@ def test_detect_many_equals_detect_one_by_one(detector: LinguaDetector) -> None:
 
 def test_chinese_is_not_japanese_when_only_japanese_is_configured() -> None:
     detector = LinguaDetector(("en", "ja"))
-    assert detector.detect("他称，他制作了一个 WiFi 门铃。").lang == UNDETERMINED
-    assert detector.detect("一年内，一个感染者可能会感染 10 至 15 名密切接触者。").lang == UNDETERMINED
+    assert detector.detect("他称，他制作了一个 WiFi 门铃。").lang == "zh"
+    assert detector.detect("一年内，一个感染者可能会感染 10 至 15 名密切接触者。").lang == "zh"
     assert detector.detect("今日は晴れです。").lang == "ja"

@@ -10,7 +10,8 @@ from summarizer.engine import make_engine
 from summarizer.errors import EngineError
 from summarizer.models import DEFAULT_PAIRS, configured_models, no_path, routes, translation_route
 from summarizer.transformers_backend import Seq2SeqModel
-from summarizer.types import DEFAULT_LANGUAGES, EngineConfig
+from summarizer.types import DEFAULT_LANGUAGES, Article, EngineConfig
+from tests.corpora import polish_feed_entries
 from tests.tinymodels import TARGET_TOKENS, TinyModels
 
 
@@ -64,3 +65,14 @@ def test_the_target_token_reaches_the_model_as_one_id(tiny_models: TinyModels, m
     seen.clear()
     engine.translate(["Il gatto dorme."], "it", "en")  # a single-target model: no token
     assert seen and all(token_id not in ids for ids in seen)
+
+
+def test_a_polish_story_is_pivoted_through_the_multilingual_fallback(tiny_models: TinyModels) -> None:
+    """Polish is offered to no reader, yet its stories are detected as Polish (not "und", not a neighbour) and
+    translated into English by opus-mt-mul-en (here the tiny stand-in), end to end."""
+    texts, _ = polish_feed_entries()
+    engine = make_engine(tiny_models.config())
+    enriched = engine.process_many([Article(title=text.split(".")[0], text=text) for text in texts[:3]])
+    assert [e.lang for e in enriched] == ["pl"] * 3
+    assert all(e.models["translate"] == str(tiny_models.mul_en) and e.translated for e in enriched)
+    assert len({e.text_en for e in enriched}) == 3 and all(e.summary_en for e in enriched)
