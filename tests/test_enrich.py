@@ -180,3 +180,29 @@ async def test_a_switch_from_extractive_to_transformers_enriches_the_stories_aga
         assert await back.enrichment.pending() == 0  # the translated enrichments stay
     finally:
         await back.aclose()
+
+
+async def test_the_feeds_own_language_is_the_hint_when_feeds_yaml_gives_none(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A headline too short to decide ("A crítica liberal sobre" reads as Spanish on its own) follows the language
+    the feed declares (<language>pt-BR</language>) when feeds.yaml names none; a feeds.yaml language still wins."""
+    items = "".join(
+        f"<item><title>{title}</title><link>https://pt.example/{n}</link><guid>pt-{n}</guid></item>"
+        for n, title in enumerate(["A crítica liberal sobre", "Adam Cuerden, administrador do"])
+    )
+    for path, declared in (("/declared", "<language>pt-BR</language>"), ("/silent", "")):
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>{declared}{items}</channel></rss>'
+        feed_server.routes[path] = Route(body=body.replace("pt.example", f"pt.example{path}").encode())
+    feeds = [{"url": feed_server.url("/declared")}, {"url": feed_server.url("/silent")}]
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": feeds}))
+    service = make_service(make_settings(tmp_path, backend="extractive"))
+    try:
+        await service.ingest.poll(force=True)
+        await service.enrichment.enrich()
+        declared = [await service.stories.get(f"https://pt.example/declared/{n}") for n in range(2)]
+        silent = [await service.stories.get(f"https://pt.example/silent/{n}") for n in range(2)]
+    finally:
+        await service.aclose()
+    assert [s.lang for s in declared if s] == ["pt", "pt"]
+    assert [s.lang for s in silent if s] == ["es", "es"]  # what the words alone say

@@ -160,6 +160,7 @@ class Ingest:
             validators=fetched.validators,
             next_fetch_at=next_fetch_at,
             feed_title=parsed.title,
+            feed_lang=parsed.language,
         )
         await self._recovered(feed)
         return FeedResult(

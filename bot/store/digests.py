@@ -52,7 +52,7 @@ class DigestStore(StoreBase):
             marks = ",".join("?" * len(chunk))
             cursor = conn.execute(
                 f"""
-                SELECT src.story_id, coalesce(f.title, f.feed_title, f.url), f.lang FROM story_sources src
+                SELECT src.story_id, coalesce(f.title, f.feed_title, f.url), coalesce(f.lang, f.feed_lang) FROM story_sources src
                 JOIN feeds f ON f.id = src.feed_id WHERE src.story_id IN ({marks}) ORDER BY src.id
                 """,
                 list(chunk),

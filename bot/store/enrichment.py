@@ -41,7 +41,7 @@ class EnrichmentStore(StoreBase):
             cursor = conn.execute(
                 f"""
                 SELECT s.id, s.title, s.text,
-                    (SELECT f.lang FROM story_sources src JOIN feeds f ON f.id = src.feed_id
+                    (SELECT coalesce(f.lang, f.feed_lang) FROM story_sources src JOIN feeds f ON f.id = src.feed_id
                      WHERE src.story_id = s.id ORDER BY src.id LIMIT 1),
                     s.content_hash, s.enrich_attempts, s.enrich_fingerprint
                 FROM stories s

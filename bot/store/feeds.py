@@ -46,12 +46,14 @@ class FeedStore(StoreBase):
         validators: Validators,
         next_fetch_at: datetime,
         feed_title: str | None = None,
+        feed_lang: str | None = None,
     ) -> None:
         with self._write() as conn:
             conn.execute(
                 """
                 UPDATE feeds SET etag = ?, last_modified = ?, error_count = 0, content_error = 0, last_ok_at = ?,
-                    last_fetch_at = ?, next_fetch_at = ?, feed_title = coalesce(?, feed_title)
+                    last_fetch_at = ?, next_fetch_at = ?, feed_title = coalesce(?, feed_title),
+                    feed_lang = coalesce(?, feed_lang)
                 WHERE id = ?
                 """,
                 [
@@ -61,6 +63,7 @@ class FeedStore(StoreBase):
                     iso(now),
                     iso(next_fetch_at),
                     feed_title,
+                    feed_lang,
                     feed_id,
                 ],
             )

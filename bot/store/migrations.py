@@ -262,3 +262,10 @@ def m0010(db: Database) -> None:
         )
         """
     )
+
+
+@migrations(name="0011_feed_declared_language")
+def m0011(db: Database) -> None:
+    # The language the feed itself declares (RSS <language>, Atom xml:lang, JSON Feed "language"), as written
+    # ("pt-BR"): the hint for its stories' detection when feeds.yaml gives the feed none.
+    db.execute("ALTER TABLE feeds ADD COLUMN feed_lang TEXT")

@@ -203,7 +203,7 @@ class CandidateRow:
 
     story: StoryRow
     sources: tuple[str, ...]  # feed names, first feed first
-    lang_hint: str | None = None  # the first feed's language in feeds.yaml, until the story's own is detected
+    lang_hint: str | None = None  # the first feed's language (feeds.yaml, else its own), until the story's is detected
 
 
 @dataclass(frozen=True)
