@@ -12,7 +12,7 @@ from typing import Literal
 from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
 from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
 
-from summarizer.errors import ModelDownloadError
+from summarizer.errors import ModelDownloadError, not_on_hub
 from summarizer.models import configured_models, translation_route
 from summarizer.types import EngineConfig
 
@@ -98,12 +98,16 @@ def download_models(
             info = api.model_info(name)
             files = _files_to_fetch([sibling.rfilename for sibling in info.siblings or []])
             snapshot_download(name, cache_dir=config.model_dir, allow_patterns=files, endpoint=endpoint)
+            not_on_hub(config.model_dir, name).unlink(missing_ok=True)  # it exists now after all
         except RepositoryNotFoundError as e:
             if name not in optional:
                 raise ModelDownloadError(
                     f"model {name!r} does not exist on {api.endpoint}; check the model setting"
                 ) from e
             log.info("%s is not on %s; skipped", name, api.endpoint)
+            marker = not_on_hub(config.model_dir, name)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(f"{api.endpoint}\n", encoding="utf-8")
             _report(progress, name, "not_found")
             continue
         # The hub client fails through several layers (its own HTTP errors, httpx, OS errors): any of them means

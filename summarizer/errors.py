@@ -6,6 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DOWNLOAD_COMMAND = "newsbot models download"
+# Where a download notes the models the hub does not have, so that an error can say so instead of "download it".
+NOT_ON_HUB = ".not-on-hub"
+
+
+def not_on_hub(cache_dir: Path, model: str) -> Path:
+    return cache_dir / NOT_ON_HUB / model.replace("/", "--")
 
 
 class EngineError(Exception):
@@ -17,9 +23,16 @@ class ModelUnavailableError(EngineError):
 
     def __init__(self, model: str, cache_dir: Path, *, fallbacks: Sequence[str] = ()) -> None:
         also = "".join(f" (nor its fallback {name!r})" for name in fallbacks)
+        if not_on_hub(cache_dir, model).exists():  # downloading it was tried: running the download again won't help
+            advice = (
+                f"`{DOWNLOAD_COMMAND}` found no such model on the hub: name one that exists in feeds.yaml "
+                "(settings.models.translation_overrides for a language pair, or summarizer)"
+            )
+        else:
+            advice = f"run `{DOWNLOAD_COMMAND}` to fetch the configured models"
         super().__init__(
             f"model {model!r}{also} is not available: it is not a local model directory and not in the model cache "
-            f"{str(cache_dir)!r}; run `{DOWNLOAD_COMMAND}` to fetch the configured models"
+            f"{str(cache_dir)!r}; {advice}"
         )
         self.model = model
         self.cache_dir = cache_dir

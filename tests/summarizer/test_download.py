@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import huggingface_hub.constants
@@ -15,7 +16,7 @@ import pytest
 
 from summarizer.download import download_models, locate_model, missing_models
 from summarizer.engine import make_engine
-from summarizer.errors import ModelDownloadError
+from summarizer.errors import ModelDownloadError, ModelUnavailableError
 from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import EngineConfig
 from tests.corpora import ROOT
@@ -107,6 +108,26 @@ def test_download_fetches_configured_models_then_the_engine_loads_them_offline_b
     assert isinstance(engine, TransformersEngine)
     summary = engine.summarize(["The cat sleeps on the mat. " * 20])
     assert summary[1] == SUMMARIZER and summary[0][0]
+
+
+def test_a_pair_model_the_hub_does_not_have_is_reported_as_such_not_as_to_download(
+    hub: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refuse_repo(hub, "someone/opus-mt-en-pt")
+    config = replace(
+        hub_config(tmp_path / "models"),
+        languages=("en", "pt"),
+        translation_overrides={"en-pt": "someone/opus-mt-en-pt"},
+    )
+    events: list[tuple[str, str]] = []
+    download_models(config, progress=lambda name, status: events.append((name, status)), endpoint=hub.url())
+    assert ("someone/opus-mt-en-pt", "not_found") in events
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelUnavailableError, match="found no such model on the hub: name one that exists in feeds"):
+        make_engine(config).translate(["The cat sleeps."], "en", "pt")
+    never_tried = replace(config, translation_overrides={"en-pt": "someone/other-en-pt"})
+    with pytest.raises(ModelUnavailableError, match="run `newsbot models download`"):
+        make_engine(never_tried).translate(["The cat sleeps."], "en", "pt")
 
 
 def test_a_model_that_must_exist_but_is_not_on_the_hub_fails_the_download(hub: FeedServer, tmp_path: Path) -> None:
