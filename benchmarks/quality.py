@@ -6,7 +6,7 @@ run with real weights); `--tiny` builds the tests' tiny random models and scores
 script runs end to end (their numbers are noise). Needs `pip install -e '.[bench]'` (sacrebleu, rouge-score).
 
 - Into English, per offered language: BLEU and chrF (sacrebleu) of the engine's translation of FLORES-200 devtest
-  lines (../shared/corpora/mt_sum/flores200_devtest/) against the English lines, through the model the engine picks
+  lines (../shared/corpora/mt_sum/flores200_devtest/, read by tests/corpora.py) against the English lines, through the model the engine picks
   (its pair model, else the multilingual fallback).
 - Summaries: ROUGE-1/2/L F1 (rouge-score, Unicode-aware tokens) of the engine's summary of each article of
   ../shared/corpora/mt_sum/summarization/ (Italian, French, German, English), in the article's own language: the
@@ -36,20 +36,9 @@ from summarizer.download import locate_model  # noqa: E402
 from summarizer.engine import make_engine  # noqa: E402
 from summarizer.models import routes, summarizer, translation_route  # noqa: E402
 from summarizer.types import Article, Engine, EngineConfig  # noqa: E402
+from tests.corpora import FLORES_FILES, flores_lines  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora" / "mt_sum"
-FLORES = CORPORA / "flores200_devtest"
-FLORES_FILES = {
-    "en": "eng_Latn",
-    "it": "ita_Latn",
-    "de": "deu_Latn",
-    "fr": "fra_Latn",
-    "es": "spa_Latn",
-    "pt": "por_Latn",
-    "ru": "rus_Cyrl",
-    "ja": "jpn_Jpan",
-    "zh": "zho_Hans",
-}
 SUMMARIES = CORPORA / "summarization" / "euroeval_doc_examples.jsonl"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -62,7 +51,7 @@ class UnicodeTokenizer:
 
 
 def flores(lang: str, count: int) -> list[str]:
-    return (FLORES / f"{FLORES_FILES[lang]}.devtest").read_text(encoding="utf-8").splitlines()[:count]
+    return flores_lines(lang, count)
 
 
 def cached_route(config: EngineConfig, lang: str) -> str | None:
