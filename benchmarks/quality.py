@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.feeds.feedlist import engine_config, load_feed_list  # noqa: E402
+from bot.engine_config import engine_config  # noqa: E402
+from bot.feeds.feedlist import load_feed_list  # noqa: E402
 from summarizer.download import locate_model  # noqa: E402
 from summarizer.engine import make_engine  # noqa: E402
 from summarizer.models import routes, summarizer, translation_route  # noqa: E402

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Protocol, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -36,10 +36,7 @@ from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
-from summarizer.types import DEFAULT_LANGUAGES, EngineConfig
-
-if TYPE_CHECKING:
-    from bot.config import Settings
+from summarizer.types import DEFAULT_LANGUAGES
 
 FEEDS_ENV = "NEWSBOT_FEEDS"
 MIN_INTERVAL = 10  # the same floor as NEWSBOT_POLL_INTERVAL
@@ -347,27 +344,6 @@ class AddResult:
     url: str
     entry: FeedEntry | None = None
     error: str | None = None
-
-
-def engine_config(feed_list: FeedList, settings: Settings) -> EngineConfig:
-    """The language engine's configuration: content choices from feeds.yaml, deployment choices from the environment.
-
-    The file has no key for the backend, model directory, quantization or threads, so the environment always wins.
-    """
-    models = feed_list.settings.models
-    default = EngineConfig()  # an unset model keeps the engine's default rather than repeating it here
-    return EngineConfig(
-        backend=settings.backend,
-        languages=feed_list.settings.languages,
-        model_dir=settings.model_dir,
-        quantize=settings.quantize,
-        torch_threads=settings.torch_threads,
-        summarizer_model=models.summarizer or default.summarizer_model,
-        translation_model_pattern=models.translation or default.translation_model_pattern,
-        translation_overrides=dict(models.translation_overrides),
-        translation_tokens=dict(models.translation_tokens),
-        fallback_to_english_model=models.translation_fallback or default.fallback_to_english_model,
-    )
 
 
 # --- loading and error reporting -------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.engine_config import engine_config
 from bot.errors import ModelError, NewsbotError
-from bot.feeds import feedlist
 from bot.service.context import Context, background
 from bot.service.feeds import FeedList
 from bot.store.rows import EngineModels, EnrichFailure, PendingStory, Problem, StoryRow
@@ -75,7 +75,7 @@ class Enrichment:
         """What the engine is (or would be) built from: feeds.yaml as it is now, and the settings."""
         if self._injected is not None:
             return self._injected.config
-        return feedlist.engine_config(await self.feeds.sync(), self.ctx.settings)
+        return engine_config(await self.feeds.sync(), self.ctx.settings)
 
     async def engine(self) -> Engine:
         """The engine feeds.yaml and the settings describe, built on the model thread at first need, and built

@@ -13,13 +13,13 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 
 from bot.config import load_settings
+from bot.engine_config import engine_config
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
 from bot.feeds import feedlist
 from bot.feeds.feedlist import (
     FeedEntry,
     add_feed,
     add_feeds,
-    engine_config,
     ensure_not_listed,
     load_feed_list,
     normalize_url,
