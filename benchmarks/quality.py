@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from bot.config import load_settings  # noqa: E402
 from bot.engine_config import engine_config  # noqa: E402
 from bot.feeds.feedlist import load_feed_list  # noqa: E402
-from summarizer.download import locate_model  # noqa: E402
+from summarizer.download import cached_route, locate_model  # noqa: E402
 from summarizer.engine import make_engine  # noqa: E402
-from summarizer.models import routes, summarizer, translation_route  # noqa: E402
+from summarizer.models import summarizer  # noqa: E402
 from summarizer.types import Article, Engine, EngineConfig  # noqa: E402
 from tests.corpora import FLORES_FILES, flores_lines  # noqa: E402
 
@@ -55,16 +55,6 @@ def flores(lang: str, count: int) -> list[str]:
     return flores_lines(lang, count)
 
 
-def cached_route(config: EngineConfig, lang: str) -> str | None:
-    """The model the engine would translate `lang` into English with, if it is here."""
-    return next((r.name for r in routes(config, lang, "en") if locate_model(r.name, config.model_dir)), None)
-
-
-def cached_out(config: EngineConfig, lang: str) -> bool:
-    route = translation_route(config, "en", lang)
-    return route is not None and locate_model(route.name, config.model_dir) is not None
-
-
 def translation_rows(engine: Engine, config: EngineConfig, lines: int) -> list[dict[str, Any]]:
     import sacrebleu
 
@@ -73,8 +63,7 @@ def translation_rows(engine: Engine, config: EngineConfig, lines: int) -> list[d
     for lang in config.languages:
         if lang == "en" or lang not in FLORES_FILES:
             continue
-        model = cached_route(config, lang)
-        if model is None:
+        if cached_route(config, lang, "en") is None:
             rows.append({"direction": f"{lang}→en", "model": None, "skipped": "no model cached"})
             continue
         started = time.perf_counter()
@@ -104,7 +93,7 @@ def summary_rows(engine: Engine, config: EngineConfig) -> list[dict[str, Any]]:
     models: dict[str, str] = {}
     for example in examples:
         lang = example["lang"]
-        if lang != "en" and (cached_route(config, lang) is None or not cached_out(config, lang)):
+        if lang != "en" and (cached_route(config, lang, "en") is None or cached_route(config, "en", lang) is None):
             continue  # the summary goes into English and back: both models are needed
         title, _, body = example["text"].partition("\n")
         enriched = engine.process(Article(title=title if body else "", text=body or title, lang_hint=lang))

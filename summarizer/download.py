@@ -13,7 +13,7 @@ from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
 from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
 
 from summarizer.errors import ModelDownloadError, not_on_hub
-from summarizer.models import configured_models, translation_route
+from summarizer.models import ModelRef, configured_models, routes, translation_route
 from summarizer.types import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,11 @@ def locate_model(name: str, model_dir: Path) -> Path | None:
     except HFValidationError:  # neither a directory nor a well-formed hub id: a path that does not exist
         return None
     return Path(found).parent if isinstance(found, str) else None
+
+
+def cached_route(config: EngineConfig, src: str, tgt: str) -> ModelRef | None:
+    """The first model the engine would try for `src` -> `tgt` that is here (its own, then into English the fallback)."""
+    return next((r for r in routes(config, src, tgt) if locate_model(r.name, config.model_dir) is not None), None)
 
 
 def missing_models(config: EngineConfig, languages: Iterable[str] | None = None) -> list[str]:

@@ -92,7 +92,7 @@ class Ask:
             scoped = since is not None or until is not None
             wide = order[: CANDIDATES * (20 if scoped else 1)]
             allowed = (
-                await self.ctx.db(self.ctx.store.stories_in_scope, since, until, among=[int(ids[row]) for row in wide])
+                await self.ctx.db(self.ctx.store.stories_in_scope, since, until, [int(ids[row]) for row in wide])
                 if scoped
                 else None
             )

@@ -21,7 +21,7 @@ from summarizer.download import models_fingerprint
 from summarizer.engine import make_engine
 from summarizer.errors import EngineError
 from summarizer.extractive import summarize_extractive
-from summarizer.models import IDENTITY, routes, translation_route
+from summarizer.models import IDENTITY, no_path, translation_route
 from summarizer.models import summarizer as summarizer_model
 from summarizer.types import UNDETERMINED, Article, Detection, Engine, EngineConfig, Enriched
 
@@ -124,11 +124,10 @@ class Enrichment:
         config = await self.config()
         if config.backend == "extractive":
             return list(config.languages)
-        from summarizer.download import locate_model
+        from summarizer.download import cached_route
 
         def present(lang: str) -> bool:
-            route = translation_route(config, "en", lang)
-            return lang == "en" or (route is not None and locate_model(route.name, config.model_dir) is not None)
+            return lang == "en" or cached_route(config, "en", lang) is not None
 
         return [lang for lang in config.languages if await asyncio.to_thread(present, lang)]
 
@@ -142,16 +141,15 @@ class Enrichment:
             return None
 
         def compute() -> EngineModels | None:
-            from summarizer.download import locate_model
+            from summarizer.download import cached_route, locate_model
 
             summarize = summarizer_model(config).name
             if locate_model(summarize, config.model_dir) is None:
                 return None
             translate = {"en": IDENTITY}
             for lang in [*config.languages, UNDETERMINED]:
-                here = [r.name for r in routes(config, lang, "en") if locate_model(r.name, config.model_dir)]
-                if lang != "en" and here:
-                    translate[lang] = here[0]
+                if lang != "en" and (route := cached_route(config, lang, "en")) is not None:
+                    translate[lang] = route.name
             return EngineModels(summarize, translate)
 
         return await asyncio.to_thread(compute)
@@ -293,9 +291,7 @@ class Enrichment:
         engine = await self.engine()
         route = translation_route(engine.config, "en", lang)
         if route is None:
-            raise ModelError(
-                f"no model translates English into {lang!r}: set one in feeds.yaml (translation_overrides)"
-            )
+            raise ModelError(no_path(engine.config, lang) or f"no model translates English into {lang!r}")
         model = route.name
         cached = await self.ctx.db(self.ctx.store.cached_translation, story.id, lang, story.content_hash, model)
         if cached is not None:

@@ -34,11 +34,14 @@ def chunks(items: Sequence[object]) -> Iterator[Sequence[object]]:
         yield items[start : start + _IN_CHUNK]
 
 
-def select_in(conn: sqlite3.Connection, sql: str, keys: Sequence[object]) -> list[tuple[Any, ...]]:
-    """Rows of `sql` (with one `{marks}` for the IN list) for every key, asked in chunks under SQLite's limit."""
+def select_in(
+    conn: sqlite3.Connection, sql: str, keys: Sequence[object], params: Sequence[object] = ()
+) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (with one `{marks}` for the IN list, then `params` for any later placeholders) for every key,
+    asked in chunks under SQLite's limit."""
     rows: list[tuple[Any, ...]] = []
     for chunk in chunks(keys):
-        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), list(chunk)).fetchall()
+        rows += conn.execute(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *params]).fetchall()
     return rows
 
 

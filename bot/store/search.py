@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.ask.fts import index_text
-from bot.store.base import StoreBase, chunks, iso, select_in
+from bot.store.base import StoreBase, iso, select_in
 
 
 def index_story(conn: sqlite3.Connection, story_id: int) -> None:
@@ -29,7 +29,7 @@ class SearchStore(StoreBase):
         self, match: str, *, limit: int, since: datetime | None = None, until: datetime | None = None
     ) -> list[tuple[int, float]]:
         """(story id, BM25 score, higher is better) for a MATCH expression, titles weighing double."""
-        condition, params = _scope(since, until, table="s.")
+        condition, params = time_scope(since, until, table="s.")
         # A scope is checked on the matching stories only, each found by its id: no index covers a story's time,
         # and reading every story for it (`rowid IN (SELECT id FROM stories WHERE ...)`) took 0.3-1 s at 100,000.
         join, where = ("JOIN stories s ON s.id = stories_fts.rowid", f"AND {condition}") if condition else ("", "")
@@ -43,23 +43,15 @@ class SearchStore(StoreBase):
             )
             return [(int(i), float(score)) for i, score in cursor.fetchall()]
 
-    def stories_in_scope(
-        self, since: datetime | None, until: datetime | None, *, among: Sequence[int] | None = None
-    ) -> set[int] | None:
-        """The ids a date scope allows (None: no scope, every story); `among`: of these ids only, each looked up by
-        its id rather than every story read."""
+    def stories_in_scope(self, since: datetime | None, until: datetime | None, among: Sequence[int]) -> set[int] | None:
+        """Those of the ids `among` a date scope allows (None: no scope, every story), each looked up by its id rather
+        than every story read."""
         if since is None and until is None:
             return None
-        condition, params = _scope(since, until)
+        condition, params = time_scope(since, until)
         with self._read() as conn:
-            if among is None:
-                return {int(i) for (i,) in conn.execute(f"SELECT id FROM stories WHERE {condition}", params)}
-            allowed: set[int] = set()
-            for chunk in chunks(among):
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT id FROM stories WHERE id IN ({marks}) AND {condition}"
-                allowed.update(int(i) for (i,) in conn.execute(sql, [*chunk, *params]))
-            return allowed
+            sql = f"SELECT id FROM stories WHERE id IN ({{marks}}) AND {condition}"
+            return {int(i) for (i,) in select_in(conn, sql, among, params)}
 
     def stories_to_embed(self, embedder: str, limit: int, *, pivot: bool) -> list[tuple[int, str, str]]:
         """(id, content hash, text) of stories without a current vector; `pivot`: the English text, enriched only."""
@@ -136,7 +128,7 @@ def _ready(pivot: bool) -> str:
     return "AND s.summary_en IS NOT NULL AND s.translated IS NOT 0" if pivot else ""
 
 
-def _scope(since: datetime | None, until: datetime | None, *, table: str = "") -> tuple[str, list[str]]:
+def time_scope(since: datetime | None, until: datetime | None, *, table: str = "") -> tuple[str, list[str]]:
     """The condition on a story's time (published, else stored) for a date scope: SQL and its parameters. `table`:
     the stories table's alias and a dot, where a query joins it."""
     clauses, params = [], []

@@ -7,7 +7,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.store.base import StoreBase, iso
+from bot.store.base import StoreBase
+from bot.store.search import time_scope
 
 # The text keyphrases are made from, and the key that says which: a story is done again when it changes.
 _PIVOT = "(s.enriched_hash = s.content_hash AND s.translated = 1 AND s.title_en IS NOT NULL)"
@@ -55,14 +56,15 @@ class TrendStore(StoreBase):
     def trend_stories(self, since: datetime, until: datetime) -> list[tuple[str, tuple[str, ...], str]]:
         """(time, keyphrases, text names are looked for in) of the stories of [since, until) by their time
         (published, else stored): keyphrases () where none were made yet."""
+        condition, params = time_scope(since, until, table="s.")
         with self._read() as conn:
             cursor = conn.execute(
-                """
+                f"""
                 SELECT coalesce(s.published, s.created_at), k.phrases,
                     s.title || '\n' || s.text || '\n' || coalesce(s.title_en, '') || '\n' || coalesce(s.text_en, '')
                 FROM stories s LEFT JOIN story_keyphrases k ON k.story_id = s.id
-                WHERE coalesce(s.published, s.created_at) >= ? AND coalesce(s.published, s.created_at) < ?
+                WHERE {condition}
                 """,
-                [iso(since), iso(until)],
+                params,
             )
             return [(at, tuple(json.loads(p)) if p else (), text) for at, p, text in cursor.fetchall()]
