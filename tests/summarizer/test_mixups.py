@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from summarizer.engine import make_engine
-from summarizer.transformers_backend import Seq2SeqModel
+from summarizer.transformers_backend import TorchSeq2SeqModel
 from summarizer.types import Article, Engine, Enriched
 from tests.corpora import flores_lines
 from tests.tinymodels import TinyModels
@@ -58,12 +58,12 @@ def test_a_batch_gives_each_article_its_own_output(tiny_models: TinyModels) -> N
 
 
 def mutate(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any, list[str], dict[str, Any]], list[str]]) -> None:
-    original = Seq2SeqModel.generate
+    original = TorchSeq2SeqModel.generate
 
-    def mutant(self: Seq2SeqModel, texts: Sequence[str], **options: Any) -> list[str]:
+    def mutant(self: TorchSeq2SeqModel, texts: Sequence[str], **options: Any) -> list[str]:
         return change(lambda t: original(self, t, **options), list(texts), options)
 
-    monkeypatch.setattr(Seq2SeqModel, "generate", mutant)
+    monkeypatch.setattr(TorchSeq2SeqModel, "generate", mutant)
 
 
 def test_a_mutant_that_swaps_two_outputs_in_a_batch_is_caught(
@@ -84,9 +84,9 @@ def test_a_mutant_that_drops_the_attention_mask_is_caught(
     tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = make_engine(tiny_models.config(batch_size=4, **FIXED))
-    original = Seq2SeqModel.generate
+    original = TorchSeq2SeqModel.generate
 
-    def unmasked(self: Seq2SeqModel, texts: Sequence[str], **options: Any) -> list[str]:
+    def unmasked(self: TorchSeq2SeqModel, texts: Sequence[str], **options: Any) -> list[str]:
         tokenizer = self.tokenizer
 
         class NoMask:
@@ -104,6 +104,6 @@ def test_a_mutant_that_drops_the_attention_mask_is_caught(
         finally:
             self.tokenizer = tokenizer
 
-    monkeypatch.setattr(Seq2SeqModel, "generate", unmasked)
+    monkeypatch.setattr(TorchSeq2SeqModel, "generate", unmasked)
     with pytest.raises(AssertionError):
         check_batch_equals_one_by_one(engine)

@@ -9,7 +9,7 @@ import pytest
 from summarizer.engine import make_engine
 from summarizer.errors import EngineError
 from summarizer.models import DEFAULT_PAIRS, configured_models, no_path, routes, translation_route
-from summarizer.transformers_backend import Seq2SeqModel
+from summarizer.transformers_backend import TorchSeq2SeqModel
 from summarizer.types import DEFAULT_LANGUAGES, Article, EngineConfig
 from tests.corpora import polish_feed_entries
 from tests.tinymodels import TARGET_TOKENS, TinyModels
@@ -50,13 +50,13 @@ def test_the_target_token_reaches_the_model_as_one_id(tiny_models: TinyModels, m
         translation_overrides={"en-pt": str(tiny_models.en_pt)}, translation_tokens={"en-pt": TARGET_TOKENS[1]}
     )
     seen: list[list[int]] = []
-    original = Seq2SeqModel.generate
+    original = TorchSeq2SeqModel.generate
 
-    def recording(self: Seq2SeqModel, texts: list[str], **options: int) -> list[str]:
+    def recording(self: TorchSeq2SeqModel, texts: list[str], **options: int) -> list[str]:
         seen.extend(self.tokenizer(list(texts))["input_ids"])
         return original(self, texts, **options)
 
-    monkeypatch.setattr(Seq2SeqModel, "generate", recording)
+    monkeypatch.setattr(TorchSeq2SeqModel, "generate", recording)
     engine = make_engine(config)
     done = engine.translate(["The cat sleeps. It dreams.", "A second text."], "en", "pt")
     assert done.model == str(tiny_models.en_pt) and len(done.texts) == 2

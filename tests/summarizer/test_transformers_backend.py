@@ -16,7 +16,8 @@ import pytest
 from summarizer.chunking import chunk_sentences, split_sentences
 from summarizer.engine import make_engine
 from summarizer.errors import EngineError, ModelUnavailableError
-from summarizer.transformers_backend import Seq2SeqModel, TransformersEngine, load_seq2seq
+from summarizer.seq2seq import Seq2SeqModel
+from summarizer.transformers_backend import TransformersEngine, load_seq2seq
 from summarizer.types import Article, EngineConfig
 from tests.corpora import ITALIAN_ARTICLE, flores_lines
 from tests.tinymodels import TinyModels
