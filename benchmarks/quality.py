@@ -112,25 +112,14 @@ def summary_rows(engine: Engine, config: EngineConfig) -> list[dict[str, Any]]:
 
 def tiny_config(root: Path) -> EngineConfig:
     """The tests' tiny random models, saved under `root`, as an engine config (local paths)."""
-    from tests.tinymodels import LONG_BART_POSITIONS, _bart, _marian, _save, _train_tokenizer
+    from tests.tinymodels import build_tiny_models
 
-    tokenizer = _train_tokenizer()
-    vocab = len(tokenizer)
-    it_en = _save(_marian(vocab, seed=12), tokenizer, root / "it-en")
-    en_it = _save(_marian(vocab, seed=6), tokenizer, root / "en-it")
-    mul_en = _save(_marian(vocab, seed=3), tokenizer, root / "mul-en")
-    bart = _save(_bart(vocab, seed=5, positions=LONG_BART_POSITIONS), tokenizer, root / "bart")
-    return EngineConfig(
+    tiny = build_tiny_models(root)
+    return tiny.config(
         languages=("en", "it", "de", "fr"),
-        model_dir=root / "cache",
-        summarizer_model=str(bart),
-        translation_overrides={"it-en": str(it_en), "en-it": str(en_it)},
-        fallback_to_english_model=str(mul_en),
-        translate_max_ratio=0.5,
-        translate_extra_tokens=4,
-        summary_beams=2,
-        summary_min_tokens=8,
-        summary_max_tokens=24,
+        translation_model_pattern=None,
+        translation_overrides={"it-en": str(tiny.it_en), "en-it": str(tiny.en_it)},
+        translate_min_ratio=0.0,
     )
 
 

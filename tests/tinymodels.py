@@ -12,8 +12,12 @@ import pytest
 from summarizer.types import EngineConfig
 from tests.corpora import flores_lines
 
-SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>", "<s>"]  # ids 0..3, as the model configs below expect
+# Laid out as the real models are: BART's specials first (here ids 0..3); Marian's end of sentence and unknown
+# first, the target-language tokens of a multi-target model inside the vocabulary, and padding (the decoder's start)
+# last, which is where CTranslate2's converter expects it.
+BART_SPECIALS = ["<pad>", "</s>", "<unk>", "<s>"]
 TARGET_TOKENS = [">>por<<", ">>pob<<"]
+MARIAN_SPECIALS = ["</s>", "<unk>", *TARGET_TOKENS]
 MARIAN_POSITIONS = 256
 # The short summarizer's 128 positions make a long article span many chunks, so map-reduce runs for real; the long
 # one takes a whole translated article as one input, so a test can compare it with one direct generate call.
@@ -56,7 +60,8 @@ class TinyModels:
         return replace(base, **overrides)
 
 
-def _train_tokenizer() -> Any:
+def _train_tokenizer(specials: list[str], *, pad_last: bool = False) -> Any:
+    """A BPE tokenizer on FLORES lines whose every input ends with </s> (as both real tokenizers do)."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -65,13 +70,21 @@ def _train_tokenizer() -> Any:
     tokenizer.normalizer = normalizers.NFC()
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
     tokenizer.decoder = decoders.Metaspace()
-    tokenizer.train_from_iterator(text, trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIAL_TOKENS))
-    # Like Marian's tokenizer: every input ends with </s>.
+    tokenizer.train_from_iterator(text, trainers.BpeTrainer(vocab_size=600, special_tokens=specials))
+    if pad_last:
+        tokenizer.add_special_tokens(["<pad>"])
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", 1)]
+        single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", tokenizer.token_to_id("</s>"))]
     )
+    bos = {"bos_token": "<s>"} if "<s>" in specials else {}
+    extra = [t for t in specials if t.startswith(">>")]
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", bos_token="<s>"
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        additional_special_tokens=extra,
+        **bos,
     )
 
 
@@ -98,66 +111,70 @@ _TINY_SHAPE: dict[str, Any] = {
 }
 
 
-def _marian(vocab_size: int, seed: int) -> Any:
+def _marian(tokenizer: Any, seed: int) -> Any:
+    """As the opus-mt configs are: the decoder starts from padding, scaled embeddings, swish, padding never emitted."""
     import torch
     from transformers import MarianConfig, MarianMTModel
 
     torch.manual_seed(seed)
+    pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
     config = MarianConfig(
-        vocab_size=vocab_size,
+        vocab_size=len(tokenizer),
         **_TINY_SHAPE,
         max_position_embeddings=MARIAN_POSITIONS,
-        pad_token_id=0,
-        eos_token_id=1,
-        decoder_start_token_id=0,
-        forced_eos_token_id=1,
+        pad_token_id=pad,
+        eos_token_id=eos,
+        decoder_start_token_id=pad,
+        forced_eos_token_id=eos,
+        scale_embedding=True,
+        activation_function="swish",
     )
-    return MarianMTModel(config)
+    model = MarianMTModel(config)
+    model.generation_config.bad_words_ids = [[pad]]
+    return model
 
 
-def _bart(vocab_size: int, seed: int, positions: int) -> Any:
+def _bart(tokenizer: Any, seed: int, positions: int) -> Any:
+    """As distilbart-cnn's config is: the decoder starts from </s> and is forced to say <s> first; no repeated
+    trigrams; the layer-norm keys the converter reads."""
     import torch
     from transformers import BartConfig, BartForConditionalGeneration
 
     torch.manual_seed(seed)
     config = BartConfig(
-        vocab_size=vocab_size,
+        vocab_size=len(tokenizer),
         **_TINY_SHAPE,
         max_position_embeddings=positions,
-        pad_token_id=0,
-        eos_token_id=1,
-        bos_token_id=3,
-        decoder_start_token_id=1,
-        forced_eos_token_id=1,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_bos_token_id=tokenizer.bos_token_id,
+        forced_eos_token_id=tokenizer.eos_token_id,
+        normalize_before=False,
+        normalize_embedding=True,
     )
-    return BartForConditionalGeneration(config)
-
-
-def _add_target_tokens(path: Path) -> None:
-    """A multi-target model: its vocabulary gains one token per target language, each read as a single id."""
-    from transformers import AutoTokenizer, MarianMTModel
-
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    tokenizer.add_special_tokens({"additional_special_tokens": TARGET_TOKENS})
-    model = MarianMTModel.from_pretrained(path)
-    model.resize_token_embeddings(len(tokenizer))
-    _save(model, tokenizer, path)
+    model = BartForConditionalGeneration(config)
+    model.generation_config.no_repeat_ngram_size = 3
+    return model
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
-    root = tmp_path_factory.mktemp("tiny-models")
-    tokenizer = _train_tokenizer()
-    vocab = len(tokenizer)
-    multi = _save(_marian(vocab, seed=7), tokenizer, root / "opus-mt-tc-big-en-pt")
-    _add_target_tokens(multi)
+    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+def build_tiny_models(root: Path) -> TinyModels:
+    """Every tiny model, saved under `root` (the benchmarks use them too)."""
+    marian = _train_tokenizer(MARIAN_SPECIALS, pad_last=True)
+    bart = _train_tokenizer(BART_SPECIALS)
     return TinyModels(
         root=root,
-        it_en=_save(_marian(vocab, seed=12), tokenizer, root / "opus-mt-it-en"),
-        en_de=_save(_marian(vocab, seed=2), tokenizer, root / "opus-mt-en-de"),
-        en_it=_save(_marian(vocab, seed=6), tokenizer, root / "opus-mt-en-it"),
-        mul_en=_save(_marian(vocab, seed=3), tokenizer, root / "opus-mt-mul-en"),
-        en_pt=multi,
-        summarizer=_save(_bart(vocab, seed=4, positions=SHORT_BART_POSITIONS), tokenizer, root / "distilbart"),
-        long_summarizer=_save(_bart(vocab, seed=5, positions=LONG_BART_POSITIONS), tokenizer, root / "long-bart"),
+        it_en=_save(_marian(marian, seed=12), marian, root / "opus-mt-it-en"),
+        en_de=_save(_marian(marian, seed=2), marian, root / "opus-mt-en-de"),
+        en_it=_save(_marian(marian, seed=6), marian, root / "opus-mt-en-it"),
+        mul_en=_save(_marian(marian, seed=3), marian, root / "opus-mt-mul-en"),
+        en_pt=_save(_marian(marian, seed=7), marian, root / "opus-mt-tc-big-en-pt"),
+        summarizer=_save(_bart(bart, seed=4, positions=SHORT_BART_POSITIONS), bart, root / "distilbart"),
+        long_summarizer=_save(_bart(bart, seed=5, positions=LONG_BART_POSITIONS), bart, root / "long-bart"),
     )
