@@ -114,13 +114,16 @@ class Evidence:
         answer, at its prior probability; without a hint that is `und` (confidence 0).
         """
         hinted = normalize_hint(hint, self.languages)
+        rescued = False  # only the hint keeps the text among our languages: then only the hinted one may win
         if self.outsider is not None:
             odds = self.configured_share / max(1.0 - self.configured_share, 1e-300)
+            cutoff = OUTSIDER_MAX_SHARE / (1 - OUTSIDER_MAX_SHARE)
+            rescued = hinted is not None and odds < cutoff
             if hinted is not None:  # a hint naming one of ours raises the odds that the text is in one of ours
                 odds *= HINT_RELIABILITY / (1 - HINT_RELIABILITY)
-            if not self.scores or odds < OUTSIDER_MAX_SHARE / (1 - OUTSIDER_MAX_SHARE):
+            if not self.scores or odds < cutoff:
                 # A language we offer no reader, but still one to pivot into English (Polish, Dutch ...).
-                return Detection(self.outsider, round(1.0 - self.configured_share, 6))
+                return self._outsider()
         if not self.scores:
             return Detection(hinted, HINT_RELIABILITY) if hinted else Detection(UNDETERMINED, 0.0)
         posterior = dict(self.scores)
@@ -129,8 +132,14 @@ class Evidence:
             for lang in posterior:
                 posterior[lang] += math.log(HINT_RELIABILITY) if lang == hinted else others
         top = max(posterior, key=posterior.__getitem__)
+        if rescued and top != hinted:  # the hint spoke for its own language, not for a third one
+            return self._outsider()
         total = sum(math.exp(value - posterior[top]) for value in posterior.values())
         return Detection(top, round(1.0 / total, 6))  # a configured language, or Chinese/Japanese told apart
+
+    def _outsider(self) -> Detection:
+        assert self.outsider is not None
+        return Detection(self.outsider, round(1.0 - self.configured_share, 6))
 
 
 def normalize_hint(hint: str | None, languages: Sequence[str]) -> str | None:

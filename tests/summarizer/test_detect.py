@@ -84,6 +84,21 @@ def test_dutch_is_dutch_even_under_a_german_hint(detector: LinguaDetector) -> No
     assert [d.lang for d in detector.detect_many(DUTCH[:5], ["de-DE"] * 5)] == ["nl"] * 5
 
 
+def test_a_hint_rescues_only_its_own_language_from_the_screen() -> None:
+    """The screen gives our languages 5e-5 of the text: an outsider, unless a hint lifts that share over the cutoff.
+    The lifted text may then be in the hinted language, never in a third one the hint did not name."""
+    languages = ("en", "de", "it")
+    english_looking = Evidence({"en": -1.0, "de": -20.0, "it": -25.0}, languages, outsider="nl", configured_share=5e-5)
+    assert english_looking.decide().lang == "nl"
+    assert english_looking.decide("de").lang == "nl"  # not "en": the German hint said nothing for English
+    german_looking = Evidence({"en": -20.0, "de": -1.0, "it": -25.0}, languages, outsider="nl", configured_share=5e-5)
+    assert german_looking.decide().lang == "nl"
+    assert german_looking.decide("de") == Detection("de", german_looking.decide("de").confidence)
+    assert german_looking.decide("de").confidence > 0.99
+    clear = Evidence({"en": -1.0, "de": -20.0, "it": -25.0}, languages, outsider="nl", configured_share=0.3)
+    assert clear.decide("de").lang == "en"  # no rescue needed: the evidence decides as always
+
+
 def test_other_scripts_and_languages_outside_the_set_are_named(detector: LinguaDetector) -> None:
     outside = [
         "정부는 오늘 에너지 가격 상승을 억제하기 위한 새로운 조치를 발표했다.",
