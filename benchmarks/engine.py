@@ -1,4 +1,5 @@
-"""Engine speed on CPU: a naive fp32 sentence-at-a-time run against the real TransformersEngine path; never a test."""
+"""Engine speed on CPU: the real engine on its transformers (int8 torch) and ctranslate2 (int8) backends, side by side
+on 8 distinct articles, and optionally a naive fp32 sentence-at-a-time run; never a test."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from typing import Any
 METHOD = """
 Models are architecture-identical to the shipped ones (OPUS-MT Marian it-en and en-de, distilbart-cnn-12-6) with random
 weights built from their configs, so nothing is downloaded; speed depends on shapes and lengths, not on weight values.
-Output lengths are forced in both runs (min_new_tokens = max_new_tokens): the English pivot gets as many tokens as
-its source sentence, the summary 80, the translated summary 100 (1.25 x its 80 source tokens). Both runs use the same
-beams (translation 2, summary 4, the engine defaults) and the same sentence splitting. Each side runs in its own
-process, so that its peak RSS is its own.
+Each model's tokenizer has exactly its model's vocabulary, laid out as the real one is (Marian: padding last), so
+CTranslate2's own converter takes it; ids past what the tokenizer learned are ruled out by the output bias.
+Output lengths are forced in every run (min_new_tokens = max_new_tokens): the English pivot gets as many tokens as
+its source sentence, the summary 80, the translated summary 100 (1.25 x its 80 source tokens). Every run uses the same
+beams (translation 2, summary 4, the engine defaults) and the same sentence splitting. The engine runs get one batch
+of 8 distinct Italian articles of different lengths (the real one and 7 of newstest2009 sentences), so batches carry
+padding as real ones do. Each side runs in its own process, so that its peak RSS is its own; the CTranslate2
+conversion (what `newsbot models download` does) runs in a process of its own before.
 """
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +32,9 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 ARTICLE = CORPORA / "articles" / "it-anthropic-openai-api.txt"
+NEWSTEST_ITALIAN = CORPORA / "mt_sum" / "newstest2009" / "newstest2009.ita"
+# Sentences in each of the 7 newstest articles beside the real one (about 620 words): 150 to 600 words.
+ARTICLE_SENTENCES = (6, 9, 12, 15, 18, 21, 24)
 TOKENIZER_TEXTS = [
     ARTICLE,
     *(CORPORA / "mt_sum" / "flores200_devtest" / f"{lang}.devtest" for lang in ("ita_Latn", "eng_Latn", "deu_Latn")),
@@ -58,44 +66,62 @@ DISTILBART: dict[str, Any] = {
     "decoder_ffn_dim": 4096,
     "max_position_embeddings": 1024,
 }
-SPECIALS: dict[str, Any] = {"pad_token_id": 0, "eos_token_id": 1, "forced_eos_token_id": 1}
-
 TRANSLATE_BEAMS, SUMMARY_BEAMS = 2, 4
 SUMMARY_TOKENS = 80
 SUMMARY_TRANSLATION_RATIO = 1.25  # 80 summary tokens -> 100
 
 
-def build_models(directory: Path) -> dict[str, str]:
-    """Save a trained tokenizer and the three random-weight models under `directory`; returns role -> path."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import (
-        BartConfig,
-        BartForConditionalGeneration,
-        MarianConfig,
-        MarianMTModel,
-        PreTrainedTokenizerFast,
-    )
+def train_bpe() -> tuple[list[str], list[tuple[str, str]]]:
+    """A BPE vocabulary (tokens by id, no specials) and its merges, trained on the corpora."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
     raw = Tokenizer(models.BPE(unk_token="<unk>"))
     raw.normalizer = normalizers.NFC()
     raw.pre_tokenizer = pre_tokenizers.Metaspace()
-    raw.decoder = decoders.Metaspace()
     lines = [line for path in TOKENIZER_TEXTS for line in path.read_text(encoding="utf-8").splitlines()]
-    special = ["<pad>", "</s>", "<unk>", "<s>"]
-    raw.train_from_iterator(lines, trainers.BpeTrainer(vocab_size=TOKENIZER_VOCAB, special_tokens=special))
-    raw.post_processor = processors.TemplateProcessing(
-        single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", 1)]
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=raw, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", bos_token="<s>"
-    )
+    raw.train_from_iterator(lines, trainers.BpeTrainer(vocab_size=TOKENIZER_VOCAB, special_tokens=["<unk>"]))
+    learned = json.loads(raw.to_str())["model"]
+    tokens = [t for t, _ in sorted(learned["vocab"].items(), key=lambda item: item[1]) if t != "<unk>"]
+    return tokens, [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in learned["merges"]]
 
-    def save(model: Any, name: str, **generation: Any) -> str:
-        # Ids past the tokenizer's vocabulary would decode to nothing and shrink the next step's input: the output
-        # bias (present, and added at every step, in both architectures) rules them out at no cost.
+
+def model_tokenizer(learned: tuple[list[str], list[tuple[str, str]]], size: int, *, marian: bool) -> tuple[Any, int]:
+    """A tokenizer of exactly `size` tokens in the real model's layout (Marian: </s> 0, <unk> 1, <pad> last; BART:
+    <s> 0, <pad> 1, </s> 2, <unk> 3), filled past the learned tokens; returns it and how many ids it can produce."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    tokens, merges = learned
+    front = ["</s>", "<unk>"] if marian else ["<s>", "<pad>", "</s>", "<unk>"]
+    back = ["<pad>"] if marian else []
+    filler = [f"<unused{n}>" for n in range(size - len(front) - len(tokens) - len(back))]
+    vocab = {token: index for index, token in enumerate([*front, *tokens, *filler, *back])}
+    raw = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>"))
+    raw.normalizer = normalizers.NFC()
+    raw.pre_tokenizer = pre_tokenizers.Metaspace()
+    raw.decoder = decoders.Metaspace()
+    raw.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", vocab["</s>"])]
+    )
+    bos = {} if marian else {"bos_token": "<s>"}
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", **bos
+    )
+    return tokenizer, len(front) + len(tokens)
+
+
+def build_models(directory: Path) -> dict[str, str]:
+    """Save the three random-weight models, each with its tokenizer, under `directory`; returns role -> path."""
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel
+
+    learned = train_bpe()
+
+    def save(model: Any, tokenizer: Any, produced: int, name: str, **generation: Any) -> str:
+        # Ids past the learned tokens would decode to fillers and change the next step's input: the output bias
+        # (present, and added at every step, in both architectures) rules them out at no cost.
         with torch.no_grad():
-            model.final_logits_bias[:, len(tokenizer) :] = -1e4
+            model.final_logits_bias[:, produced:] = -1e4
         for key, value in generation.items():
             setattr(model.generation_config, key, value)
         path = directory / name
@@ -106,12 +132,30 @@ def build_models(directory: Path) -> dict[str, str]:
     torch.manual_seed(0)
     paths = {}
     for pair, vocab in VOCAB.items():
-        config = MarianConfig(vocab_size=vocab, decoder_start_token_id=0, **MARIAN, **SPECIALS)
+        tokenizer, produced = model_tokenizer(learned, vocab, marian=True)
+        pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
+        config = MarianConfig(
+            vocab_size=vocab, pad_token_id=pad, eos_token_id=eos, decoder_start_token_id=pad,
+            forced_eos_token_id=eos, scale_embedding=True, activation_function="swish", **MARIAN,
+        )  # fmt: skip
         # As OPUS-MT's generation config: the pad token is forbidden and log-probabilities renormalized after it.
-        paths[pair] = save(MarianMTModel(config), f"opus-mt-{pair}", bad_words_ids=[[0]], renormalize_logits=True)
-    bart = BartConfig(bos_token_id=3, decoder_start_token_id=1, **DISTILBART, **SPECIALS)
+        paths[pair] = save(
+            MarianMTModel(config),
+            tokenizer,
+            produced,
+            f"opus-mt-{pair}",
+            bad_words_ids=[[pad]],
+            renormalize_logits=True,
+        )
+    tokenizer, produced = model_tokenizer(learned, DISTILBART["vocab_size"], marian=False)
+    bart = BartConfig(
+        bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
+        forced_eos_token_id=2, normalize_before=False, normalize_embedding=True, **DISTILBART,
+    )  # fmt: skip
     paths["summarize"] = save(
         BartForConditionalGeneration(bart),
+        tokenizer,
+        produced,
         "distilbart-cnn-12-6",
         num_beams=SUMMARY_BEAMS,
         no_repeat_ngram_size=3,
@@ -123,6 +167,17 @@ def build_models(directory: Path) -> dict[str, str]:
 def article() -> tuple[str, str]:
     lines = ARTICLE.read_text(encoding="utf-8").strip().splitlines()
     return lines[0], "\n".join(lines[1:])
+
+
+def articles() -> list[tuple[str, str]]:
+    """The real Italian article and 7 of newstest2009 sentences, each a title and paragraphs of 3 sentences."""
+    sentences = NEWSTEST_ITALIAN.read_text(encoding="utf-8").splitlines()
+    made, start = [article()], 0
+    for count in ARTICLE_SENTENCES:
+        body = sentences[start + 1 : start + 1 + count]
+        made.append((sentences[start], "\n".join(" ".join(body[n : n + 3]) for n in range(0, count, 3))))
+        start += count + 1
+    return made
 
 
 def token_counter(path: str) -> Any:
@@ -185,14 +240,13 @@ def run_naive(paths: dict[str, str], articles: int) -> dict[str, Any]:
     }
 
 
-def run_engine(paths: dict[str, str], articles: int) -> dict[str, Any]:
-    """The real TransformersEngine with default settings except forced lengths: process_many, then summaries to de."""
-    import torch
+def engine_config(paths: dict[str, str], backend: str, threads: int | None = None) -> Any:
+    """Default settings (int8, batch 8, the engine's beams) except the forced lengths (and threads, when given)."""
+    from summarizer.types import EngineConfig
 
-    from summarizer.engine import make_engine
-    from summarizer.types import Article, EngineConfig, Enriched
-
-    config = EngineConfig(
+    return EngineConfig(
+        backend=backend,
+        torch_threads=threads,
         summarizer_model=paths["summarize"],
         translation_overrides={"it-en": paths["it-en"], "en-de": paths["en-de"]},
         model_dir=Path(paths["summarize"]).parent,
@@ -202,11 +256,32 @@ def run_engine(paths: dict[str, str], articles: int) -> dict[str, Any]:
         summary_min_tokens=SUMMARY_TOKENS,
         summary_max_tokens=SUMMARY_TOKENS,
     )
+
+
+def run_convert(paths: dict[str, str]) -> dict[str, Any]:
+    """What `newsbot models download` does for the ctranslate2 backend: convert each model (int8)."""
+    from summarizer.convert import convert_models
+
+    config = engine_config(paths, "ctranslate2")
+    started = time.perf_counter()
+    converted = convert_models(config)
+    return {"converted": len(converted), "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_engine(paths: dict[str, str], backend: str, batch: int, threads: int | None) -> dict[str, Any]:
+    """The real engine: process_many on `batch` distinct articles, then their summaries to de."""
+    import torch
+
+    from summarizer.engine import make_engine
+    from summarizer.types import Article, Enriched
+
+    config = engine_config(paths, backend, threads)
     to_german = replace(
         config, translate_max_ratio=SUMMARY_TRANSLATION_RATIO, translate_min_ratio=SUMMARY_TRANSLATION_RATIO
     )
     engine: Any = make_engine(config)
     title, text = article()
+    given = [Article(t, x) for t, x in articles()[:batch]]
 
     def enrich(batch: list[Article]) -> tuple[list[str], list[Enriched]]:
         engine.config = config
@@ -218,20 +293,25 @@ def run_engine(paths: dict[str, str], articles: int) -> dict[str, Any]:
     enrich([Article(title, text)])  # loads all three models and the language detector
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    german, enriched = enrich([Article(title, text) for _ in range(articles)])
+    german, enriched = enrich(given)
     seconds = time.perf_counter() - started
     count = token_counter(paths["summarize"])
     return {
-        "seconds_per_article": seconds / articles,
+        "seconds_per_article": seconds / len(given),
         "first_article_with_loading_seconds": load_seconds,
-        "source_tokens": count(text),
-        "pivot_tokens": count(enriched[0].text_en),
-        "summary_tokens": count(enriched[0].summary_en),
-        "summary_de_tokens": count(german[0]),
-        "lang": enriched[0].lang,
+        "source_tokens": [count(a.text) for a in given],
+        "pivot_tokens": [count(e.text_en) for e in enriched],
+        "summary_tokens": [count(e.summary_en) for e in enriched],
+        "summary_de_tokens": [count(g) for g in german],
+        "langs": sorted({e.lang for e in enriched}),
+        "distinct_summaries": len({e.summary_en for e in enriched}),
         "threads": torch.get_num_threads(),
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+SIDES = ("naive", "transformers", "ctranslate2")
+NAMES = {"naive": "naive fp32", "transformers": "torch int8", "ctranslate2": "ctranslate2"}
 
 
 def main() -> None:
@@ -239,17 +319,29 @@ def main() -> None:
         description=__doc__, epilog=METHOD, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="1 naive article and a batch of 4 (default 2 and 8)")
-    parser.add_argument("--articles", type=int, help="engine batch size to time (overrides --quick)")
-    parser.add_argument("--only", choices=["engine", "naive"], help="time one side (the naive one takes minutes)")
-    parser.add_argument("--side", choices=["naive", "engine"], help=argparse.SUPPRESS)
+    parser.add_argument("--articles", type=int, help="engine batch size to time, up to 8 (overrides --quick)")
+    parser.add_argument(
+        "--sides", default="transformers,ctranslate2", help="comma-separated, of: naive (takes minutes), transformers, "
+        "ctranslate2 (default: the two engine backends)",
+    )  # fmt: skip
+    parser.add_argument("--threads", type=int, help="NEWSBOT_TORCH_THREADS for both engines (default: each one's)")
+    parser.add_argument("--side", choices=[*SIDES, "convert"], help=argparse.SUPPRESS)
     parser.add_argument("--models", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    batch = args.articles or (4 if args.quick else 8)
+    batch = min(8, args.articles or (4 if args.quick else 8))
     naive_articles = 1 if args.quick else 2
+    sides = [side.strip() for side in args.sides.split(",") if side.strip()]
+    if unknown := set(sides) - set(SIDES):
+        parser.error(f"unknown side(s) {sorted(unknown)}: choose from {', '.join(SIDES)}")
 
     if args.side:  # a child process: one side, JSON on the last line
         paths = json.loads((args.models / "paths.json").read_text())
-        result = run_naive(paths, naive_articles) if args.side == "naive" else run_engine(paths, batch)
+        if args.side == "naive":
+            result = run_naive(paths, naive_articles)
+        elif args.side == "convert":
+            result = run_convert(paths)
+        else:
+            result = run_engine(paths, args.side, batch, args.threads)
         print(json.dumps(result))
         return
 
@@ -261,11 +353,15 @@ def main() -> None:
         print(f"built and saved random-weight models in {time.perf_counter() - started:.0f} s", flush=True)
         load_before = os.getloadavg()[0]
         results = {}
-        for side in [args.only] if args.only else ["naive", "engine"]:
+        for side in (["convert"] if "ctranslate2" in sides else []) + sides:
             command = [sys.executable, __file__, "--side", side, "--models", tmp, "--articles", str(batch)]
             if args.quick:
                 command.append("--quick")
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            if args.threads:
+                command += ["--threads", str(args.threads)]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
             results[side] = json.loads(done.stdout.strip().splitlines()[-1])
             print(side, results[side], flush=True)
         load_after = os.getloadavg()[0]
@@ -276,9 +372,9 @@ def main() -> None:
 def report(
     results: dict[str, dict[str, Any]], naive_articles: int, batch: int, load_before: float, load_after: float
 ) -> None:
-    names = {"naive": "naive fp32", "engine": "engine"}
+    converted = results.pop("convert", None)
     print()
-    print(f"{'':40}" + "".join(f"{names[side]:>14}" for side in results))
+    print(f"{'':40}" + "".join(f"{NAMES[side]:>14}" for side in results))
     rows = [
         ("seconds per article", lambda r: f"{r['seconds_per_article']:.1f}"),
         ("articles per minute", lambda r: f"{60 / r['seconds_per_article']:.1f}"),
@@ -286,12 +382,21 @@ def report(
     ]
     for label, cell in rows:
         print(f"{label:40}" + "".join(f"{cell(result):>14}" for result in results.values()))
-    if len(results) == 2:
-        speedup = results["naive"]["seconds_per_article"] / results["engine"]["seconds_per_article"]
-        print(f"speed-up: {speedup:.1f}x  (goal >= 8x; >= 12 articles/min; RSS <= 2,500 MB)")
+    if "transformers" in results and "ctranslate2" in results:
+        torch, ct2 = results["transformers"], results["ctranslate2"]
+        ratio = torch["seconds_per_article"] / ct2["seconds_per_article"]
+        print(
+            f"ctranslate2 / torch int8: {ratio:.2f}x articles per minute, peak RSS {ct2['peak_rss_mb']:.0f} vs "
+            f"{torch['peak_rss_mb']:.0f} MB  (goal >= 2x, >= 25 articles/min, RSS no higher)"
+        )
+    if "naive" in results and "transformers" in results:
+        speedup = results["naive"]["seconds_per_article"] / results["transformers"]["seconds_per_article"]
+        print(f"torch int8 engine / naive fp32: {speedup:.1f}x")
+    if converted is not None:
+        print(f"conversion (models download): {converted['seconds']:.0f} s, peak RSS {converted['peak_rss_mb']:.0f} MB")
     threads = next(iter(results.values()))["threads"]
     print(
-        f"naive: {naive_articles} article(s), one sentence per call; engine: a batch of {batch}; "
+        f"naive: {naive_articles} article(s), one sentence per call; engines: one batch of {batch} distinct articles; "
         f"torch threads {threads} on {os.cpu_count()} cores"
     )
     print(

@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     db: Path = Field(default=Path("./data/newsbot.db"), alias="NEWSBOT_DB")
     feeds: Path = Field(default=Path("./feeds.yaml"), alias="NEWSBOT_FEEDS")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset(), alias="NEWSBOT_ADMIN_IDS")
-    backend: Literal["transformers", "extractive"] = Field(default="transformers", alias="NEWSBOT_BACKEND")
+    backend: Literal["ctranslate2", "transformers", "extractive"] = Field(
+        default="ctranslate2", alias="NEWSBOT_BACKEND"
+    )
     model_dir: Path = Field(default=Path("./models"), alias="NEWSBOT_MODEL_DIR")
     allow_private_urls: bool = Field(default=False, alias="NEWSBOT_ALLOW_PRIVATE_URLS")
     poll_interval: int = Field(default=900, ge=10, alias="NEWSBOT_POLL_INTERVAL")

@@ -1,8 +1,10 @@
-"""Fetches the configured models from the hub into the model cache and finds them there; never loads or runs a model."""
+"""Fetches the configured models from the hub into the model cache and finds them there (and their CTranslate2
+conversions, which summarizer/convert.py makes); never loads or runs a model."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
@@ -48,14 +50,55 @@ def locate_model(name: str, model_dir: Path) -> Path | None:
     return Path(found).parent if isinstance(found, str) else None
 
 
+# Under the model cache: one directory per converted model and quantization, with a note of what it was made from.
+CONVERTED_DIR = "ctranslate2"
+CONVERTED_FROM = "newsbot-source.json"
+
+
+def converted_path(name: str, config: EngineConfig) -> Path:
+    """Where the CTranslate2 conversion of a model setting lives (whether or not it exists)."""
+    path = Path(name).expanduser()
+    if path.is_dir():  # a local directory: its name, and a hash of where it is, so two ./model dirs do not collide
+        slug = f"{path.name}-{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]}"
+    else:
+        slug = name.replace("/", "--")
+    return config.model_dir / CONVERTED_DIR / f"{slug}-{'int8' if config.quantize else 'float32'}"
+
+
+def source_stamp(source: Path) -> dict[str, object]:
+    """What a conversion was made from: the snapshot directory and when its files last changed."""
+    stamp = max((f.stat().st_mtime_ns for f in source.iterdir() if f.is_file()), default=0)
+    return {"source": str(source.resolve()), "stamp": stamp}
+
+
+def locate_converted(name: str, config: EngineConfig) -> Path | None:
+    """The CTranslate2 conversion of a model setting, if there is one made from the model as it is now."""
+    source = locate_model(name, config.model_dir)
+    if source is None:
+        return None
+    target = converted_path(name, config)
+    try:
+        made_from = json.loads((target / CONVERTED_FROM).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return target if made_from == source_stamp(source) else None
+
+
+def model_available(name: str, config: EngineConfig) -> bool:
+    """Whether the configured backend can load this model setting now (ctranslate2: converted, and up to date)."""
+    if config.backend == "ctranslate2":
+        return locate_converted(name, config) is not None
+    return locate_model(name, config.model_dir) is not None
+
+
 def cached_route(config: EngineConfig, src: str, tgt: str) -> ModelRef | None:
     """The first model the engine would try for `src` -> `tgt` that is here (its own, then into English the fallback)."""
-    return next((r for r in routes(config, src, tgt) if locate_model(r.name, config.model_dir) is not None), None)
+    return next((r for r in routes(config, src, tgt) if model_available(r.name, config)), None)
 
 
 def missing_models(config: EngineConfig, languages: Iterable[str] | None = None) -> list[str]:
-    """The configured models that are neither local directories nor in `config.model_dir` (for health checks)."""
-    return [name for name in configured_models(config, languages) if locate_model(name, config.model_dir) is None]
+    """The configured models the backend cannot load now: not downloaded (or, for ctranslate2, not converted)."""
+    return [name for name in configured_models(config, languages) if not model_available(name, config)]
 
 
 def models_fingerprint(config: EngineConfig) -> str:
@@ -69,6 +112,8 @@ def models_fingerprint(config: EngineConfig) -> str:
         for name in configured_models(config):
             found = locate_model(name, config.model_dir)
             parts.append(f"{name}={found.stat().st_mtime_ns if found is not None else '-'}")
+            if config.backend == "ctranslate2":
+                parts.append(f"converted={locate_converted(name, config) is not None}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

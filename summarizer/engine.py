@@ -14,8 +14,12 @@ def make_engine(config: EngineConfig, *, detector: LanguageDetector | None = Non
         from summarizer.transformers_backend import TransformersEngine
 
         return TransformersEngine(config, detector=detector)
+    if config.backend == "ctranslate2":
+        from summarizer.ctranslate2_backend import CTranslate2Engine
+
+        return CTranslate2Engine(config, detector=detector)
     if config.backend == "extractive":
         from summarizer.extractive import ExtractiveEngine
 
         return ExtractiveEngine(config, detector=detector)
-    raise EngineError(f"unknown engine backend {config.backend!r}: use 'transformers' or 'extractive'")
+    raise EngineError(f"unknown engine backend {config.backend!r}: use 'ctranslate2', 'transformers' or 'extractive'")

@@ -41,3 +41,17 @@ class ModelUnavailableError(EngineError):
 
 class ModelDownloadError(EngineError):
     """Fetching a model from the hub failed for a reason other than the model not existing there."""
+
+
+class ModelNotConvertedError(ModelUnavailableError):
+    """The model is cached but has no up-to-date CTranslate2 conversion (the ctranslate2 backend loads only that)."""
+
+    def __init__(self, model: str, cache_dir: Path) -> None:
+        EngineError.__init__(
+            self,
+            f"model {model!r} is cached but not converted for the ctranslate2 backend: run `{DOWNLOAD_COMMAND}`, "
+            "which converts the configured models (or set NEWSBOT_BACKEND=transformers)",
+        )
+        self.model = model
+        self.cache_dir = cache_dir
+        self.fallbacks = ()

@@ -55,6 +55,16 @@ class Seq2SeqModel(ABC):
     def generate(self, texts: Sequence[str], *, beams: int, min_new_tokens: int, max_new_tokens: int) -> list[str]:
         """One output per text, in order; `min/max_new_tokens` count generated tokens as transformers does."""
 
+    def generate_batches(
+        self, batches: Sequence[Sequence[str]], *, beams: int, lengths: Sequence[tuple[int, int]]
+    ) -> list[list[str]]:
+        """`generate` for each batch with its (min, max) new tokens, in order; a backend that can run batches side by
+        side overrides it."""
+        return [
+            self.generate(batch, beams=beams, min_new_tokens=low, max_new_tokens=high)
+            for batch, (low, high) in zip(batches, lengths, strict=True)
+        ]
+
 
 class Seq2SeqEngine(ABC):
     """The Engine protocol on any encoder-decoder backend: detect, translate to English, summarize (map-reduce),
@@ -201,34 +211,21 @@ class Seq2SeqEngine(ABC):
     def _translate_sentences(self, model: Seq2SeqModel, sentences: Sequence[str]) -> list[str]:
         config = self.config
         counts = model.count_tokens(sentences)
-        translated = [""] * len(sentences)
-        for batch in token_batches(counts, max_items=config.batch_size):
+        batches = token_batches(counts, max_items=config.batch_size)
+        lengths = []
+        for batch in batches:
             longest = max(counts[i] for i in batch)
             max_new = min(
                 model.max_new_tokens, math.ceil(longest * config.translate_max_ratio) + config.translate_extra_tokens
             )
-            min_new = min(max_new, int(longest * config.translate_min_ratio))
-            outputs = model.generate(
-                [sentences[i] for i in batch],
-                beams=config.translate_beams,
-                min_new_tokens=min_new,
-                max_new_tokens=max_new,
-            )
-            for index, output in zip(batch, outputs, strict=True):
-                translated[index] = output
-        return translated
+            lengths.append((min(max_new, int(longest * config.translate_min_ratio)), max_new))
+        return _scatter(model, sentences, batches, config.translate_beams, lengths)
 
     def _summaries(self, model: Seq2SeqModel, inputs: Sequence[str], min_new: int, max_new: int) -> list[str]:
         config = self.config
         counts = model.count_tokens(inputs)
-        summaries = [""] * len(inputs)
-        for batch in token_batches(counts, max_items=config.batch_size, max_tokens=_SUMMARY_BATCH_INPUT_TOKENS):
-            outputs = model.generate(
-                [inputs[i] for i in batch], beams=config.summary_beams, min_new_tokens=min_new, max_new_tokens=max_new
-            )
-            for index, output in zip(batch, outputs, strict=True):
-                summaries[index] = output
-        return summaries
+        batches = token_batches(counts, max_items=config.batch_size, max_tokens=_SUMMARY_BATCH_INPUT_TOKENS)
+        return _scatter(model, inputs, batches, config.summary_beams, [(min_new, max_new)] * len(batches))
 
     def _language_detector(self) -> LanguageDetector:
         with self._lock:
@@ -275,6 +272,22 @@ class Seq2SeqEngine(ABC):
         while len(self._translators) > max(1, self.config.max_loaded_pairs):
             self._translators.popitem(last=False)
         return model
+
+
+def _scatter(
+    model: Seq2SeqModel,
+    texts: Sequence[str],
+    batches: Sequence[Sequence[int]],
+    beams: int,
+    lengths: Sequence[tuple[int, int]],
+) -> list[str]:
+    """Generate for index batches of `texts` (each with its (min, max) new tokens); outputs back in text order."""
+    outputs = [""] * len(texts)
+    done = model.generate_batches([[texts[i] for i in batch] for batch in batches], beams=beams, lengths=lengths)
+    for batch, generated in zip(batches, done, strict=True):
+        for index, output in zip(batch, generated, strict=True):
+            outputs[index] = output
+    return outputs
 
 
 def _detector_name(detector: LanguageDetector) -> str:

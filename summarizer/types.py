@@ -47,7 +47,7 @@ class Enriched:
 class EngineConfig:
     """Everything the engine needs; the app builds it from Settings and feeds.yaml."""
 
-    backend: str = "transformers"  # or "extractive"
+    backend: str = "transformers"  # or "ctranslate2", "extractive"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     model_dir: Path = Path("./models")
     summarizer_model: str = "sshleifer/distilbart-cnn-12-6"

@@ -49,3 +49,10 @@ def test_webhook_listen_reads_ipv6(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import listen_address
 
     assert listen_address("[::1]:8443") == ("::1", 8443) and listen_address("0.0.0.0:80") == ("0.0.0.0", 80)
+
+
+def test_the_default_backend_is_the_one_the_engine_benchmark_measured_fastest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSBOT_BACKEND", raising=False)
+    assert load_settings().backend == "ctranslate2"
+    monkeypatch.setenv("NEWSBOT_BACKEND", "transformers")  # still selectable
+    assert load_settings().backend == "transformers"

@@ -20,7 +20,9 @@ from summarizer.errors import EngineError
 def models_download(
     lang: str | None = typer.Option(None, help="Comma-separated languages (default: those in feeds.yaml)."),
 ) -> None:
-    """Fetch and cache every configured model into NEWSBOT_MODEL_DIR, for offline use (HF_HUB_OFFLINE=1)."""
+    """Fetch and cache every configured model into NEWSBOT_MODEL_DIR, for offline use (HF_HUB_OFFLINE=1); with
+    NEWSBOT_BACKEND=ctranslate2, convert them for it too."""
+    from summarizer.convert import convert_models
     from summarizer.download import download_models
 
     settings = load_settings()
@@ -32,9 +34,12 @@ def models_download(
 
     try:
         fetched = download_models(config, languages, progress=report)
+        converted = convert_models(config, languages, progress=report) if config.backend == "ctranslate2" else None
     except EngineError as e:
         raise ModelError(str(e)) from e
-    out.print(f"{len(fetched)} models cached in {config.model_dir}")
+    out.print(f"{len(fetched)} models cached in {config.model_dir}", soft_wrap=True)
+    if converted is not None:
+        out.print(f"{len(converted)} models converted for CTranslate2", soft_wrap=True)
 
 
 @models_app.command("list")
@@ -42,7 +47,7 @@ def models_download(
 def models_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per language.")) -> None:
     """Each offered language: the model into English (pivot), the one out of it (target), the token it needs,
     licence, size, and whether each is cached; a language no model serves says why."""
-    from summarizer.download import locate_model
+    from summarizer.download import locate_converted, locate_model
     from summarizer.models import ModelRef, fallback, no_path, routes, summarizer, translation_route
 
     settings = load_settings()
@@ -52,8 +57,11 @@ def models_list(as_json: bool = typer.Option(False, "--json", help="One JSON obj
         if route is None:
             return None
         cached = locate_model(route.name, config.model_dir) is not None
-        return {"model": route.name, "token": route.token, "licence": route.licence, "size_mb": route.size_mb,
-                "cached": cached, "page": route.page}  # fmt: skip
+        found: dict[str, object] = {"model": route.name, "token": route.token, "licence": route.licence,
+                                    "size_mb": route.size_mb, "cached": cached, "page": route.page}  # fmt: skip
+        if config.backend == "ctranslate2":  # what that backend loads: the cached model, converted
+            found["converted"] = locate_converted(route.name, config) is not None
+        return found
 
     rows = []
     for lang in config.languages:
@@ -79,6 +87,8 @@ def models_list(as_json: bool = typer.Option(False, "--json", help="One JSON obj
         if isinstance(found, dict):
             size = f"{found['size_mb']} MB" if found["size_mb"] else "?"
             cached = "yes" if found["cached"] else "no"
+            if found["cached"] and found.get("converted") is False:
+                cached = "not converted"
             table.append(
                 (direction, str(found["model"]), str(found["token"] or "-"), str(found["licence"]), size, cached)
             )

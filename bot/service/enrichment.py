@@ -141,10 +141,10 @@ class Enrichment:
             return None
 
         def compute() -> EngineModels | None:
-            from summarizer.download import cached_route, locate_model
+            from summarizer.download import cached_route, model_available
 
             summarize = summarizer_model(config).name
-            if locate_model(summarize, config.model_dir) is None:
+            if not model_available(summarize, config):
                 return None
             translate = {"en": IDENTITY}
             for lang in [*config.languages, UNDETERMINED]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import huggingface_hub.constants
 import pytest
 
+from summarizer.convert import convert_models
 from summarizer.download import download_models, locate_model, missing_models
 from summarizer.engine import make_engine
 from summarizer.errors import ModelDownloadError, ModelUnavailableError
@@ -153,3 +154,38 @@ def test_hf_endpoint_from_the_environment_is_honoured(hub: FeedServer, tmp_path:
     env = {**os.environ, "HF_ENDPOINT": hub.url().rstrip("/"), "HF_HUB_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == repr([SUMMARIZER, "Helsinki-NLP/opus-mt-mul-en"])
+
+
+def test_models_download_with_the_ctranslate2_backend_converts_what_it_fetched(
+    hub: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsbot models download` in a fresh process, as an admin runs it: fetched by hub id, converted (int8), and
+    then loaded offline by the ctranslate2 engine."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(json.dumps({"settings": {"languages": ["en", "it"]}, "feeds": []}), encoding="utf-8")
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url().rstrip("/"),
+        "HF_HUB_OFFLINE": "0",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "NEWSBOT_BACKEND": "ctranslate2",
+        "NEWSBOT_MODEL_DIR": str(tmp_path / "models"),
+        "NEWSBOT_FEEDS": str(feeds),
+    }
+    command = [sys.executable, "-c", "from bot.cli import app; app()", "models", "download"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "4 models cached" in done.stdout and "4 models converted for CTranslate2" in done.stdout
+    assert f"{SUMMARIZER}: converted" in done.stderr
+
+    hub.stop()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    config = replace(hub_config(tmp_path / "models"), backend="ctranslate2", languages=("en", "it"))
+    assert missing_models(config) == []
+    engine = make_engine(config)
+    assert engine.translate(["Il gatto dorme."], "it", "en").model == "Helsinki-NLP/opus-mt-it-en"
+    summary, model = engine.summarize(["The cat sleeps on the mat. " * 20])
+    assert model == SUMMARIZER and summary[0]
+    statuses: list[str] = []
+    assert len(convert_models(config, progress=lambda _, status: statuses.append(status))) == 4
+    assert statuses == ["up_to_date"] * 4  # converted once, not again on every download

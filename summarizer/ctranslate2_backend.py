@@ -1,0 +1,122 @@
+"""The ctranslate2 backend: the same models, converted at download time (summarizer/convert.py), generating with
+CTranslate2 on CPU; tokenization stays the model's own (transformers), so both backends read and write the same tokens.
+
+Greedy decoding equals the transformers backend's token for token: the options transformers reads from a model's
+generation config (a forced first token, a forced last one, banned words, no repeated n-grams, penalties) are given
+to CTranslate2 the way it expects them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from summarizer.download import locate_converted, locate_model
+from summarizer.errors import ModelNotConvertedError, ModelUnavailableError
+from summarizer.seq2seq import Seq2SeqEngine, Seq2SeqModel
+from summarizer.types import EngineConfig
+
+
+class Ct2Seq2SeqModel(Seq2SeqModel):
+    """A converted model on a ctranslate2.Translator, with the original model's tokenizer and generation options."""
+
+    def __init__(self, name: str, tokenizer: Any, positions: int, translator: Any, generation: Any, vocab: set[str]):
+        super().__init__(name, tokenizer, positions)
+        self.translator = translator
+        self._options: dict[str, Any] = {
+            "no_repeat_ngram_size": int(generation.no_repeat_ngram_size or 0),
+            "repetition_penalty": float(generation.repetition_penalty or 1.0),
+            "length_penalty": float(generation.length_penalty if generation.length_penalty is not None else 1.0),
+            "max_input_length": 0,  # inputs are fitted (and truncated) by the tokenizer, as for transformers
+        }
+        banned = [tokenizer.convert_ids_to_tokens(ids) for ids in generation.bad_words_ids or []]
+        # Marian's padding is dropped from the converted vocabulary (so it can never be emitted): nothing to ban.
+        banned = [tokens for tokens in banned if all(token in vocab for token in tokens)]
+        if banned:
+            self._options["suppress_sequences"] = banned
+        forced_bos = generation.forced_bos_token_id
+        self._prefix = [tokenizer.convert_ids_to_tokens(forced_bos)] if forced_bos is not None else None
+        # transformers turns the last allowed token into end-of-sentence; CTranslate2 stops one token earlier instead.
+        self._forced_eos = generation.forced_eos_token_id is not None
+
+    def generate(self, texts: Sequence[str], *, beams: int, min_new_tokens: int, max_new_tokens: int) -> list[str]:
+        return self.generate_batches([texts], beams=beams, lengths=[(min_new_tokens, max_new_tokens)])[0]
+
+    def generate_batches(
+        self, batches: Sequence[Sequence[str]], *, beams: int, lengths: Sequence[tuple[int, int]]
+    ) -> list[list[str]]:
+        """Every batch submitted at once: the translator's workers (one per core) run them side by side, each
+        batch decoded exactly as alone (its own lengths and padding)."""
+        with self._lock:
+            pending = []
+            for texts, (low, high) in zip(batches, lengths, strict=True):
+                encoded = self.tokenizer(list(texts), truncation=True, max_length=self._max_input_with_specials)
+                sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
+                prefix = {"target_prefix": [self._prefix] * len(sources)} if self._prefix else {}
+                longest = high - (1 if self._forced_eos else 0)
+                pending.append(
+                    self.translator.translate_batch(
+                        sources,
+                        beam_size=beams,
+                        min_decoding_length=min(low, longest),  # a forced end outranks a minimum, as there
+                        max_decoding_length=longest,
+                        asynchronous=True,
+                        **prefix,
+                        **self._options,
+                    )
+                )
+            outputs = []
+            for results in pending:
+                ids = [self.tokenizer.convert_tokens_to_ids(result.result().hypotheses[0]) for result in results]
+                outputs.append([text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)])
+        return outputs
+
+
+def load_ct2(name: str, config: EngineConfig) -> Ct2Seq2SeqModel:
+    """A converted model and the original's tokenizer, config and generation options (never from the network)."""
+    import ctranslate2
+    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+
+    source = locate_model(name, config.model_dir)
+    if source is None:
+        raise ModelUnavailableError(name, config.model_dir)
+    converted = locate_converted(name, config)
+    if converted is None:
+        raise ModelNotConvertedError(name, config.model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    positions = int(AutoConfig.from_pretrained(source, local_files_only=True).max_position_embeddings)
+    try:
+        generation = GenerationConfig.from_pretrained(source, local_files_only=True)
+    except OSError:  # no generation_config.json: the defaults, as transformers would use
+        generation = GenerationConfig.from_model_config(AutoConfig.from_pretrained(source, local_files_only=True))
+    # Batches side by side, one per core, rather than one batch over all cores: on 2 cores that runs the engine's
+    # batches 1.9x as fast, where threads inside one batch gain nothing (benchmarks/engine.py). Workers share weights.
+    workers = config.torch_threads or os.cpu_count() or 1
+    translator = ctranslate2.Translator(
+        str(converted), device="cpu", compute_type="default", inter_threads=workers, intra_threads=1
+    )
+    return Ct2Seq2SeqModel(name, tokenizer, positions, translator, generation, _vocabulary(converted))
+
+
+def _vocabulary(converted: Path) -> set[str]:
+    """The target tokens of a converted model (the converter writes them as a JSON list)."""
+    for file in ("shared_vocabulary.json", "target_vocabulary.json"):
+        if (converted / file).exists():
+            return set(json.loads((converted / file).read_text(encoding="utf-8")))
+    return set()
+
+
+class CTranslate2Engine(Seq2SeqEngine):
+    """The engine on CTranslate2: the same models and pipeline as the transformers backend, converted."""
+
+    def _check_available(self, name: str, config: EngineConfig) -> None:
+        if locate_model(name, config.model_dir) is None:
+            raise ModelUnavailableError(name, config.model_dir)
+        if locate_converted(name, config) is None:
+            raise ModelNotConvertedError(name, config.model_dir)
+
+    def _load(self, name: str) -> Seq2SeqModel:
+        return load_ct2(name, self.config)

@@ -1,0 +1,135 @@
+"""The ctranslate2 backend: the tiny Marian and BART models converted with CTranslate2's own converter give, greedy,
+the transformers backend's output token for token through the engine calls the app makes (pivot into English,
+summary, summary translation out of English, a multi-target model's token); a model not converted is refused."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from summarizer.convert import convert_model, convert_models
+from summarizer.ctranslate2_backend import CTranslate2Engine, load_ct2
+from summarizer.download import locate_converted, missing_models
+from summarizer.engine import make_engine
+from summarizer.errors import ModelNotConvertedError
+from summarizer.transformers_backend import TransformersEngine, load_seq2seq
+from summarizer.types import Article, EngineConfig, Enriched
+from tests.corpora import flores_lines, polish_feed_entries
+from tests.tinymodels import TinyModels
+
+GREEDY = {"translate_beams": 1, "summary_beams": 1, "quantize": False}
+
+
+@pytest.fixture(scope="module")
+def converted(tiny_models: TinyModels) -> EngineConfig:
+    """The tiny models' engine config (greedy, float32), every model in it converted."""
+    config = tiny_models.config(
+        backend="ctranslate2",
+        translation_overrides={
+            "it-en": str(tiny_models.it_en),
+            "en-de": str(tiny_models.en_de),
+            "en-it": str(tiny_models.en_it),
+            "en-pt": str(tiny_models.en_pt),
+        },
+        translation_tokens={"en-pt": ">>por<<"},
+        languages=("en", "it", "de", "pt"),
+        **GREEDY,
+    )
+    for model in (tiny_models.summarizer, tiny_models.long_summarizer):
+        convert_model(str(model), config)
+    wanted = {str(tiny_models.long_summarizer), str(tiny_models.mul_en), *config.translation_overrides.values()}
+    assert sorted(convert_models(config)) == sorted(wanted)
+    return config
+
+
+def articles() -> list[Article]:
+    """Distinct articles of different lengths: Italian (its pair model) and Polish (the mul-en fallback)."""
+    italian, (polish, _) = flores_lines("ita_Latn", 30), polish_feed_entries()
+    made = [Article(title=italian[n], text=" ".join(italian[n + 1 : n + 3 + n])) for n in (0, 6, 14)]
+    return [*made, Article(title=polish[0], text=" ".join(polish[1:4]))]
+
+
+def fields(results: list[Enriched]) -> list[tuple[str, str, str, str, str]]:
+    return [(r.lang, r.title_en, r.text_en, r.summary_en, r.models["translate"]) for r in results]
+
+
+def test_greedy_output_equals_the_transformers_backend_through_pivot_summary_and_summary_translation(
+    converted: EngineConfig,
+) -> None:
+    ct2 = make_engine(converted)
+    torch = make_engine(replace(converted, backend="transformers"))
+    assert isinstance(ct2, CTranslate2Engine) and isinstance(torch, TransformersEngine)
+
+    pivoted = fields(ct2.process_many(articles()))
+    # First that the outputs depend on the inputs, or equality would prove nothing.
+    assert [lang for lang, *_ in pivoted] == ["it", "it", "it", "pl"]
+    assert all(len(set(column)) == 4 for column in list(zip(*pivoted, strict=True))[1:4])
+    assert pivoted == fields(torch.process_many(articles()))
+
+    summaries = [summary for *_, summary, _ in pivoted]
+    for lang in ("de", "it", "pt"):  # pt: the multi-target model with its >>por<< token
+        out = ct2.translate(summaries, "en", lang)
+        assert len(set(out.texts)) == len(summaries)
+        assert out == torch.translate(summaries, "en", lang)
+
+
+def test_map_reduce_summaries_are_equal_on_the_short_summarizer(
+    converted: EngineConfig, tiny_models: TinyModels
+) -> None:
+    """128 positions: a long article spans many chunks, so every map and reduce round is compared."""
+    config = replace(converted, summarizer_model=str(tiny_models.summarizer))
+    texts = [" ".join(flores_lines("eng_Latn", 80)[n : n + 30]) for n in (0, 40)]
+    summaries, model = make_engine(config).summarize(texts)
+    assert len(set(summaries)) == 2
+    assert (summaries, model) == make_engine(replace(config, backend="transformers")).summarize(texts)
+
+
+def test_raw_generate_with_min_and_max_lengths_matches_token_for_token(
+    converted: EngineConfig, tiny_models: TinyModels
+) -> None:
+    """The length bounds count as transformers counts them (its forced last token, BART's forced first one)."""
+    sentences = flores_lines("ita_Latn", 6)
+    for model in (tiny_models.it_en, tiny_models.long_summarizer):
+        ct2, torch = load_ct2(str(model), converted), load_seq2seq(str(model), converted)
+        for low, high in ((0, 12), (5, 9), (9, 9)):
+            options = {"beams": 1, "min_new_tokens": low, "max_new_tokens": high}
+            assert ct2.generate(sentences, **options) == torch.generate(sentences, **options)
+            ids = ct2.tokenizer(ct2.generate(sentences, **options), add_special_tokens=False)["input_ids"]
+            assert max(len(row) for row in ids) <= high
+
+
+def test_int8_conversion_runs_and_keeps_outputs_apart(tiny_models: TinyModels, converted: EngineConfig) -> None:
+    config = replace(converted, quantize=True)
+    assert locate_converted(str(tiny_models.it_en), config) is None  # float32 and int8 are converted apart
+    path = convert_model(str(tiny_models.it_en), config)
+    assert path is not None and path.name.endswith("-int8")
+    outputs = load_ct2(str(tiny_models.it_en), config).generate(
+        flores_lines("ita_Latn", 8), beams=2, min_new_tokens=3, max_new_tokens=8
+    )
+    assert len(set(outputs)) == 8
+
+
+def test_a_model_not_converted_is_refused_with_what_to_run(tiny_models: TinyModels, tmp_path: Path) -> None:
+    config = tiny_models.config(backend="ctranslate2", model_dir=tmp_path / "cache")
+    with pytest.raises(ModelNotConvertedError, match="not converted for the ctranslate2 backend: run `newsbot models"):
+        make_engine(config)
+    assert str(tiny_models.long_summarizer) in missing_models(config)
+
+
+def test_a_conversion_older_than_its_model_is_made_again(tiny_models: TinyModels, tmp_path: Path) -> None:
+    model = tmp_path / "it-en"
+    model.mkdir()
+    for file in tiny_models.it_en.iterdir():
+        (model / file.name).write_bytes(file.read_bytes())
+    config = tiny_models.config(backend="ctranslate2", model_dir=tmp_path / "cache", quantize=False)
+    first = convert_model(str(model), config)
+    assert first is not None and locate_converted(str(model), config) == first
+    later = time.time() + 5
+    os.utime(model / "config.json", (later, later))
+    assert locate_converted(str(model), config) is None
+    assert convert_model(str(model), config) == first and locate_converted(str(model), config) == first
+    assert not list(first.parent.glob("*.partial"))
