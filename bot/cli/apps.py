@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import typer
 
@@ -24,3 +26,11 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
     )
     # URLs in httpx logs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not sys.stderr.isatty():
+        # Third-party progress bars (transformers' "Loading weights", the converter's "Writing model shards", hub
+        # downloads) are noise in a log or a pipe, one line per tick. transformers asks the hub whether bars are off
+        # when first imported (later: the commands import it lazily); tqdm itself reads TQDM_DISABLE.
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+        os.environ.setdefault("TQDM_DISABLE", "1")

@@ -177,6 +177,8 @@ def test_models_download_with_the_ctranslate2_backend_converts_what_it_fetched(
     assert done.returncode == 0, done.stderr
     assert "4 models cached" in done.stdout and "4 models converted for CTranslate2" in done.stdout
     assert f"{SUMMARIZER}: converted" in done.stderr
+    # stderr is a pipe here, as in a log: one line per model and step, no third-party progress bars.
+    assert "Loading weights" not in done.stderr and "model shards" not in done.stderr and "it/s" not in done.stderr
 
     hub.stop()
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
