@@ -195,10 +195,19 @@ def test_poll_once_then_stories(env: dict[str, str], feed_server: FeedServer) ->
     assert by_url["id"] == shown["id"]
     missing = newsbot(env, "stories", "show", "12345")
     assert missing.exit_code == 1 and "no story" in missing.output
+    unknown = newsbot(env, "stories", "show", str(listed["id"]), "--lang", "xx")
+    assert failed_cleanly(unknown) and "'xx' is not an offered language; offered: en, it" in unknown.output
+    negative = newsbot(env, "stories", "list", "--limit", "-5")
+    assert negative.exit_code == 2 and "greater than or equal to 1" in negative.output  # not "no limit"
 
     [down] = [f for f in json.loads(newsbot(env, "feeds", "list", "--json").stdout) if f["url"].endswith("/down")]
     assert (down["status"], down["error_count"]) == ("error", 1)
     assert "HTTP 503" in down["last_error"]
+
+
+def test_export_opml_to_a_path_that_cannot_be_written_is_one_clear_error(env: dict[str, str]) -> None:
+    result = newsbot(env, "feeds", "export-opml", "-o", "/nonexistent/x.opml")
+    assert failed_cleanly(result) and "cannot write '/nonexistent/x.opml': No such file or directory" in result.output
 
 
 def test_bad_feed_list_is_a_clear_error(env: dict[str, str]) -> None:

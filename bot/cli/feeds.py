@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bot.cli.apps import feeds_app
 from bot.cli.common import err, friendly, out, with_service
+from bot.errors import UsageError
 from bot.service import Service
 from bot.store.rows import FeedRow
 
@@ -137,5 +138,8 @@ def feeds_export_opml(
     data = with_service(body)
     if output is None:
         sys.stdout.buffer.write(data)
-    else:
+        return
+    try:
         output.write_bytes(data)
+    except OSError as e:
+        raise UsageError(f"cannot write {str(output)!r}: {e.strerror or e}") from None

@@ -47,7 +47,7 @@ def _story_json(story: StoryRow) -> dict[str, Any]:
 @friendly
 def stories_list(
     since: str | None = typer.Option(None, help="Only stories from the last 30m / 24h / 7d ..."),
-    limit: int = typer.Option(50, help="At most this many, newest first."),
+    limit: int = typer.Option(50, min=1, help="At most this many, newest first."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Stored stories, newest first."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.engine_config import engine_config
-from bot.errors import ModelError, NewsbotError
+from bot.errors import LanguageNotOfferedError, ModelError, NewsbotError
 from bot.service.context import Context, background
 from bot.service.feeds import FeedList
 from bot.store.rows import EngineModels, EnrichFailure, PendingStory, Problem, StoryRow
@@ -279,7 +279,12 @@ class Enrichment:
     # -- a reader's language ---------------------------------------------------------------------------------------
     async def summary_in(self, story: StoryRow, lang: str) -> tuple[str, str]:
         """(title, summary) of an enriched story in `lang`, translated on first need and cached; ModelError if the
-        model for that language is missing or fails. The story's own language gets its original title."""
+        model for that language is missing or fails. The story's own language gets its original title. A code that is
+        not an offered language is refused (never translated into, never cached)."""
+        offered = list((await self.config()).languages)
+        if lang.strip().lower() not in offered:
+            raise LanguageNotOfferedError(lang.strip(), offered)
+        lang = lang.strip().lower()
         if not story.enriched or story.summary_en is None or story.title_en is None:
             raise NewsbotError(f"story {story.id} is not summarized yet: run `newsbot poll --once` or wait for it")
         if lang == "en" and story.translated is not False:
