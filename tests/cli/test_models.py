@@ -25,7 +25,8 @@ def test_models_list_names_each_direction_and_why_a_language_has_none(tmp_path: 
     assert listed.exit_code == 0, listed.output
     by_lang = {row["lang"]: row for row in json.loads(listed.stdout)["languages"]}
     assert by_lang["it"]["pivot"] == {
-        "model": str(tiny_models.it_en), "token": None, "licence": None, "size_mb": None, "cached": True, "page": None
+        "model": str(tiny_models.it_en), "token": None, "licence": None, "size_mb": None, "cached": True, "page": None,
+        "converted": False,  # the default ctranslate2 backend loads the conversion, which models download makes
     }  # fmt: skip
     pt = by_lang["pt"]["target"]
     assert (pt["model"], pt["token"], pt["licence"], pt["cached"]) == (
@@ -40,3 +41,8 @@ def test_models_list_names_each_direction_and_why_a_language_has_none(tmp_path: 
     lines = text.stdout.splitlines()
     assert any(line.split()[:3] == ["en→pt", "Helsinki-NLP/opus-mt-tc-big-en-pt", ">>por<<"] for line in lines)
     assert any(line.startswith("pl: no model translates English into 'pl'") for line in lines)
+    assert any(
+        line.split()[:2] == ["it→en", str(tiny_models.it_en)] and line.endswith("not converted") for line in lines
+    )
+    torch = runner.invoke(app, ["models", "list", "--json"], env={**env, "NEWSBOT_BACKEND": "transformers"})
+    assert "converted" not in json.loads(torch.stdout)["languages"][0]["pivot"]
