@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # Scripts that put no space between sentences.
 _UNSPACED_LANGUAGES = frozenset({"ja", "zh"})
+# Below this confidence, with no hint, a detected language is a guess (a title of names: "OpenAI" -> it 0.30): the
+# text goes through the multilingual model, which reads any language, not through the guessed pair's model.
+WEAK_DETECTION = 0.5
 # Cross-attention caches grow with batch × beams × input tokens: two full DistilBART inputs at 4 beams hold ~0.4 GB.
 _SUMMARY_BATCH_INPUT_TOKENS = 2048
 
@@ -120,7 +123,8 @@ class Seq2SeqEngine(ABC):
         by_language: dict[str, list[int]] = {}
         for index, detection in enumerate(detections):
             if detection.lang != ENGLISH:
-                by_language.setdefault(detection.lang, []).append(index)
+                weak = detection.confidence < WEAK_DETECTION and not hints[index]
+                by_language.setdefault(UNDETERMINED if weak else detection.lang, []).append(index)
         for lang, indices in by_language.items():
             translation = self.translate([titles[i] for i in indices] + [texts[i] for i in indices], lang, ENGLISH)
             for position, index in enumerate(indices):

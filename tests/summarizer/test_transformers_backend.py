@@ -18,7 +18,7 @@ from summarizer.engine import make_engine
 from summarizer.errors import EngineError, ModelUnavailableError
 from summarizer.seq2seq import Seq2SeqModel
 from summarizer.transformers_backend import TransformersEngine, load_seq2seq
-from summarizer.types import Article, EngineConfig
+from summarizer.types import Article, Detection, EngineConfig
 from tests.corpora import ITALIAN_ARTICLE, flores_lines
 from tests.tinymodels import TinyModels
 
@@ -193,6 +193,22 @@ def test_sources_without_a_pair_model_and_und_fall_back_to_mul_en(tiny_models: T
     assert engine.translate(["Xyz."], "und", "en").model == str(tiny_models.mul_en)
     with pytest.raises(EngineError, match="undetermined language into 'de'"):
         engine.translate(["Xyz."], "und", "de")
+
+
+def test_a_weak_guess_goes_through_the_multilingual_model_not_the_guessed_pair(tiny_models: TinyModels) -> None:
+    """"OpenAI" alone comes out Italian at 0.30: the it-en model would be a guess, mul-en reads any language. A hint,
+    or a confident detection, keeps the pair model."""
+
+    class Guessing:
+        def detect(self, text: str, hint: str | None = None) -> Detection:
+            return Detection("it", 0.3 if text.startswith("OpenAI") else 0.95)
+
+    engine = make_engine(tiny_models.config(), detector=Guessing())
+    weak, sure, hinted = engine.process_many(
+        [Article("OpenAI", ""), Article("Il gatto dorme.", "Sul tappeto."), Article("OpenAI", "", lang_hint="it")]
+    )
+    assert (weak.lang, weak.models["translate"]) == ("it", str(tiny_models.mul_en))
+    assert sure.models["translate"] == hinted.models["translate"] == str(tiny_models.it_en)
 
 
 def test_missing_models_raise_one_clear_error(tiny_models: TinyModels, tmp_path: Path) -> None:
