@@ -26,6 +26,8 @@ USER newsbot
 RUN NEWSBOT_FEEDS=/opt/newsbot/feeds.default.yaml newsbot models download
 ENV HF_HUB_OFFLINE=1
 VOLUME ["/data"]
+# Unhealthy when the bot's heartbeat (written every 30 s into the database) is older than NEWSBOT_HEARTBEAT_MAX_AGE.
+HEALTHCHECK --interval=60s --timeout=30s --start-period=120s --retries=3 CMD ["newsbot", "health"]
 
 # On first start the volume holds no feed list yet: seed it from the curated default, never overwrite an edited one.
 ENTRYPOINT ["/bin/sh", "-c", "[ -f \"$NEWSBOT_FEEDS\" ] || cp /opt/newsbot/feeds.default.yaml \"$NEWSBOT_FEEDS\"; exec newsbot \"$@\"", "newsbot"]

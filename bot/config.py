@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=25.0, gt=0, alias="NEWSBOT_SEND_RATE")
     chat_rate: float = Field(default=1.0, gt=0, alias="NEWSBOT_CHAT_RATE")
     group_rate: float = Field(default=20.0, gt=0, alias="NEWSBOT_GROUP_RATE")  # per minute
+    # `newsbot health` calls the bot unhealthy when its last heartbeat (written every 30 s) is older than this.
+    heartbeat_max_age: int = Field(default=180, ge=10, alias="NEWSBOT_HEARTBEAT_MAX_AGE")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

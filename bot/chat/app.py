@@ -174,6 +174,7 @@ async def serve(
         workers = [
             asyncio.create_task(found.service.run_pipeline(worker_stop, tick=tick), name="poller+enrichment"),
             asyncio.create_task(found.sender.run(worker_stop), name="outbox sender"),
+            asyncio.create_task(found.service.health.beat_forever(worker_stop, every=tick), name="heartbeat"),
         ]
         log.info("newsbot is running")
         await stop.wait()

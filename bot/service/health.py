@@ -1,10 +1,13 @@
-"""How the running bot is doing, for /health (and `newsbot health` later): last poll, failing feeds, backlogs,
-models. Reads only; decides nothing."""
+"""How the running bot is doing, for /health, `newsbot health` and Docker's HEALTHCHECK: last poll, failing feeds,
+backlogs, models, the bot's heartbeat (which `newsbot run` writes here too), and whether that makes it unhealthy."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.service.context import Context
 from bot.service.enrichment import Enrichment
@@ -23,6 +26,17 @@ class Health:
     missing_models: list[str] = field(default_factory=list)
     model_problems: list[Problem] = field(default_factory=list)
     subscribers: list[tuple[str, str, bool, int]] = field(default_factory=list)  # kind, lang, active, count
+    heartbeat_at: str | None = None  # the running bot's last sign of life
+    heartbeat_age_s: float | None = None
+    heartbeat_max_age_s: int = 180
+    problems: list[str] = field(default_factory=list)  # what makes it unhealthy, one sentence each
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+PROCESS = "run"  # the heartbeat's process name
 
 
 class HealthCheck:
@@ -31,10 +45,25 @@ class HealthCheck:
         self.feeds = feeds
         self.enrichment = enrichment
 
+    async def beat_forever(self, stop: asyncio.Event, *, every: float = 30.0) -> None:
+        """`newsbot run`'s heartbeat, every `every` seconds until `stop`."""
+        while not stop.is_set():
+            await self.ctx.db(self.ctx.store.beat, PROCESS, self.ctx.now(), os.getpid())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+
     async def report(self) -> Health:
         rows = await self.feeds.all()
         config = await self.enrichment.config()
         store = self.ctx.store
+        max_age = self.ctx.settings.heartbeat_max_age
+        beat = await self.ctx.db(store.heartbeat, PROCESS)
+        age = (self.ctx.now() - datetime.fromisoformat(beat[0])).total_seconds() if beat else None
+        problems = []
+        if age is None:
+            problems.append("the bot has never run on this database (no heartbeat): start `newsbot run`")
+        elif age > max_age:
+            problems.append(f"the bot's last heartbeat is {int(age)} s old (limit {max_age} s): is `newsbot run` up?")
         return Health(
             last_poll_at=max((f.last_fetch_at for f in rows if f.last_fetch_at), default=None),
             feeds=len(rows),
@@ -44,4 +73,8 @@ class HealthCheck:
             missing_models=await asyncio.to_thread(missing_models, config) if config.backend != "extractive" else [],
             model_problems=await self.enrichment.problems(),
             subscribers=await self.ctx.db(store.subscription_counts),
+            heartbeat_at=beat[0] if beat else None,
+            heartbeat_age_s=age,
+            heartbeat_max_age_s=max_age,
+            problems=problems,
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.store.digests import DigestStore
 from bot.store.enrichment import EnrichmentStore
 from bot.store.feeds import FeedStore
+from bot.store.heartbeats import HeartbeatStore
 from bot.store.outbox import OutboxStore
 from bot.store.search import SearchStore
 from bot.store.stories import StoryStore
@@ -24,8 +25,9 @@ class Store(
     KeptStore,
     SearchStore,
     TrendStore,
+    HeartbeatStore,
 ):
-    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends; one connection per thread (see
+    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats; one connection per thread (see
     StoreBase)."""
 
 

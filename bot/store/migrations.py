@@ -269,3 +269,9 @@ def m0011(db: Database) -> None:
     # The language the feed itself declares (RSS <language>, Atom xml:lang, JSON Feed "language"), as written
     # ("pt-BR"): the hint for its stories' detection when feeds.yaml gives the feed none.
     db.execute("ALTER TABLE feeds ADD COLUMN feed_lang TEXT")
+
+
+@migrations(name="0012_heartbeats")
+def m0012(db: Database) -> None:
+    # The running bot's sign of life, written every tick: `newsbot health` (and Docker's HEALTHCHECK) reads its age.
+    db.execute("CREATE TABLE heartbeats (process TEXT PRIMARY KEY, at TEXT NOT NULL, pid INTEGER NOT NULL)")

@@ -74,6 +74,12 @@ def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def heartbeat_pid(db: Path) -> int | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT pid FROM heartbeats WHERE process = 'run'").fetchone()
+    return row[0] if row else None
+
+
 def outbox(db: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT key, state FROM outbox ORDER BY id").fetchall()
@@ -107,6 +113,10 @@ async def test_kill_during_a_stalled_send_then_restart_delivers_everything_once(
         try:
             done = lambda: outbox(db) and all(state == "sent" for _, state in outbox(db))  # noqa: E731
             assert await asyncio.to_thread(api.wait_for, done, 60), outbox(db)
+            # The running bot beats, and `newsbot health` (Docker's HEALTHCHECK) sees it alive.
+            assert await asyncio.to_thread(api.wait_for, lambda: heartbeat_pid(db) == second.pid, 10)
+            healthy = await asyncio.to_thread(CliRunner().invoke, app, ["health", "--json"], env=env)
+            assert healthy.exit_code == 0, healthy.output
             second.send_signal(signal.SIGTERM)
             assert second.wait(30) == 0  # a clean stop
         finally:

@@ -196,7 +196,7 @@ def test_sources_without_a_pair_model_and_und_fall_back_to_mul_en(tiny_models: T
 
 
 def test_a_weak_guess_goes_through_the_multilingual_model_not_the_guessed_pair(tiny_models: TinyModels) -> None:
-    """"OpenAI" alone comes out Italian at 0.30: the it-en model would be a guess, mul-en reads any language. A hint,
+    """ "OpenAI" alone comes out Italian at 0.30: the it-en model would be a guess, mul-en reads any language. A hint,
     or a confident detection, keeps the pair model."""
 
     class Guessing:
