@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
 from bot.service.ask import Ask
+from bot.service.backup import Backups
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
@@ -67,6 +68,7 @@ class Service:
         self.digests = Digests(ctx, self.subscribers, self.enrichment, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
         self.health = HealthCheck(ctx, self.feeds, self.enrichment)
+        self.backups = Backups(ctx)
         self.ask = Ask(ctx, self.enrichment, self.indexing)
         self.trends = Trends(ctx, self.feeds)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.backup import BackupStore
 from bot.store.digests import DigestStore
 from bot.store.enrichment import EnrichmentStore
 from bot.store.feeds import FeedStore
@@ -26,8 +27,9 @@ class Store(
     SearchStore,
     TrendStore,
     HeartbeatStore,
+    BackupStore,
 ):
-    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats; one connection per thread (see
+    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups; one connection per thread (see
     StoreBase)."""
 
 
