@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=25.0, gt=0, alias="NEWSBOT_SEND_RATE")
     chat_rate: float = Field(default=1.0, gt=0, alias="NEWSBOT_CHAT_RATE")
     group_rate: float = Field(default=20.0, gt=0, alias="NEWSBOT_GROUP_RATE")  # per minute
+    # Fair use: /ask and /digest per user, in the `limits` library's notation ("10/minute", "100/hour").
+    user_limit: str = Field(default="10/minute", alias="NEWSBOT_USER_LIMIT")
     # `newsbot health` calls the bot unhealthy when its last heartbeat (written every 30 s) is older than this.
     heartbeat_max_age: int = Field(default=180, ge=10, alias="NEWSBOT_HEARTBEAT_MAX_AGE")
 
@@ -75,6 +77,17 @@ class Settings(BaseSettings):
     @classmethod
     def _host_and_port(cls, value: str) -> str:
         listen_address(value)
+        return value
+
+    @field_validator("user_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like 10/minute or 100/hour") from None
         return value
 
     @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", "qa_model", mode="before")

@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.chat import admin, handlers
 from bot.chat.commands import menu
+from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer, sends_in_flight
 from bot.chat.permissions import GroupAdmins
 from bot.chat.replies import Deps, deps
@@ -93,7 +94,11 @@ def build_application(service: Service, settings: Settings) -> Application:
     )
     pacer = ChatPacer(settings.chat_rate)
     application.bot_data["newsbot"] = Deps(
-        service, Sender(application.bot, service, pacer, send_rate=settings.send_rate), pacer, GroupAdmins()
+        service,
+        Sender(application.bot, service, pacer, send_rate=settings.send_rate),
+        pacer,
+        GroupAdmins(),
+        FairUse(settings.user_limit),
     )
     # New messages and channel posts; an edited "/digest" is not a second request.
     fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST

@@ -231,8 +231,29 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, text)
 
 
+async def within_fair_use(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether this user may have another costly answer now; over the limit they are told once when to try again
+    (in their language), and what they send until then is dropped."""
+    user, chat = update.effective_user, update.effective_chat
+    allowed, wait = deps(context).fair_use.check(user.id if user else chat.id if chat else 0)
+    if not allowed and wait is not None:
+        t = await lang_of(update, context)
+        await reply(
+            update,
+            context,
+            t.n(
+                "You are going a little fast for me: please try again in {count} second.",
+                "You are going a little fast for me: please try again in {count} seconds.",
+                wait,
+            ),
+        )
+    return allowed
+
+
 @guarded
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await within_fair_use(update, context):
+        return
     me = await subscriber(update, context)
     queued = await me.service.digests.digest_now(me.chat, request=str(update.update_id))
     if queued.parts:
@@ -295,6 +316,8 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = await lang_of(update, context)
     if not (question or "").strip():
         await reply(update, context, t("Ask me about the news, for example: /ask What did OpenAI release this week?"))
+        return
+    if not await within_fair_use(update, context):
         return
     answer = await deps(context).service.ask.answer(question or "", lang=t.lang)
     await reply_blocks(update, context, render_answer(answer, t))

@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer
 from bot.chat.permissions import GroupAdmins
 from bot.chat.sender import NO_PREVIEW, Sender, retry_after_seconds
@@ -34,6 +35,7 @@ class Deps:
     sender: Sender
     pacer: ChatPacer
     admins: GroupAdmins
+    fair_use: FairUse
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
