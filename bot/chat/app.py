@@ -115,8 +115,12 @@ def build_application(service: Service, settings: Settings) -> Application:
 
 
 async def _post_init(application: Application) -> None:
-    """Register the command menu; English is the menu for every language without its own."""
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in menu(texts("en"))])
+    """Register the command menu: English for every client language without its own, then one per offered language
+    in that language (English until it has a catalog), so Telegram shows each user the menu in theirs."""
+    bot = application.bot
+    await bot.set_my_commands([BotCommand(c, d) for c, d in menu(texts("en"))])
+    for lang in (await deps_of(application).service.enrichment.config()).languages:
+        await bot.set_my_commands([BotCommand(c, d) for c, d in menu(texts(lang))], language_code=lang)
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -7,7 +7,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.chat.commands import help_text, menu
+from bot.chat.handlers import language_name
 from bot.digest.compose import short_summary
+from bot.i18n import texts
 from bot.store.base import iso
 from summarizer.engine import make_engine
 from tests.chat.harness import running_bot
@@ -25,8 +28,14 @@ async def test_start_welcomes_in_the_guessed_language_and_registers_the_menu(
         assert "Benvenuto" in welcome.visible and "/lang" in welcome.visible
         sub = await world.service.subscribers.get(_chat(10))
         assert sub is not None and sub.lang == "it"
-        [commands] = world.api.calls_of("setMyCommands")
-        assert [c["command"] for c in commands.params["commands"]][:3] == ["start", "digest", "lang"]
+        default, *by_language = world.api.calls_of("setMyCommands")
+        assert "language_code" not in default.params  # English for every client language without its own
+        assert [c["command"] for c in default.params["commands"]][:3] == ["start", "digest", "lang"]
+        assert [call.params["language_code"] for call in by_language] == ["en", "it", "de"]  # each offered one
+        for call in by_language:
+            t = texts(call.params["language_code"])
+            assert [(c["command"], c["description"]) for c in call.params["commands"]] == menu(t)
+        assert by_language[1].params["commands"][0]["description"] != default.params["commands"][0]["description"]
         [english] = await world.say(11, "/start", language_code="pt-BR")  # not offered: English
         assert english.visible.startswith("Welcome!")
         [nothing] = await world.say(11, "what is new with OpenAI?")  # a question: nothing is stored yet
@@ -43,6 +52,21 @@ async def test_start_welcomes_in_the_guessed_language_and_registers_the_menu(
         await world.say(11, "/stop")
         await asyncio.sleep(0.5)  # replies to 11 are paced 50 ms apart: any answer to the others would be here
         assert [m.visible[:16] for m in world.api.sent[before:]] == ["You are unsubscr"]  # not theirs to answer
+
+
+async def test_after_lang_it_help_confirmations_and_nothing_new_come_from_the_italian_catalog(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    it = texts("it")
+    async with running_bot(tmp_path, feed_server) as world:
+        await world.say(12, "/start")  # an English client
+        [done] = await world.say(12, "/lang it")
+        assert done.visible == it("Done: your digests now come in {name}.", name=language_name("it"))
+        [helped] = await world.say(12, "/help")
+        assert helped.visible == help_text(it)
+        [nothing] = await world.say(12, "/digest")
+        assert nothing.visible == it("Nothing new since your last digest.") != "Nothing new since your last digest."
+        assert helped.visible != help_text(texts("en")) and done.visible.startswith("Fatto")
 
 
 async def test_lang_it_then_digest_carries_the_it_translations(
