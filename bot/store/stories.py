@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +82,11 @@ class StoryStore(StoreBase):
                     assert story_id is not None
                     index_story(conn, story_id)
                 else:
+                    again = self._same_feed_source(conn, replace(d, story_id=story_id), feed_id, texts, stamp)
+                    if again is not None:  # this feed's own story under a new guid: not a second source
+                        updated += again
+                        unchanged += not again
+                        continue
                     merged += 1
                 conn.execute(
                     """
@@ -91,6 +97,30 @@ class StoryStore(StoreBase):
                     [story_id, feed_id, entry.guid, entry.url, d.entry_hash, stamp, stamp],
                 )
         return SaveCounts(new=new, merged=merged, updated=updated, unchanged=unchanged)
+
+    def _same_feed_source(
+        self, conn: sqlite3.Connection, d: Decision, feed_id: int, texts: dict[str, str], stamp: str
+    ) -> bool | None:
+        """A known story under a new guid from a feed that already has it (a feed whose guids change on every fetch):
+        that feed's source row takes the new guid instead of a second row joining, and a changed entry (a new title,
+        say) updates the story instead of leaving it as it was. True: updated; False: unchanged; None when the feed
+        has no source of the story yet."""
+        row = conn.execute(
+            "SELECT id, entry_hash FROM story_sources WHERE story_id = ? AND feed_id = ? ORDER BY id LIMIT 1",
+            [d.story_id, feed_id],
+        ).fetchone()
+        if row is None:
+            return None
+        source_id, old_hash = row
+        conn.execute(
+            "UPDATE OR IGNORE story_sources SET guid = ?, url = ?, entry_hash = ?, last_seen_at = ? WHERE id = ?",
+            [d.entry.guid, d.entry.url, d.entry_hash, stamp, source_id],
+        )
+        if old_hash == d.entry_hash:
+            return False
+        self._update_story(conn, d, texts.get(d.entry.guid), stamp)
+        index_story(conn, d.story_id or 0)
+        return True
 
     @staticmethod
     def _story_id_by_url(conn: sqlite3.Connection, url: str | None) -> int | None:

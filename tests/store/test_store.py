@@ -72,3 +72,26 @@ def test_save_is_idempotent_and_merges_sources(store: Store, now: datetime) -> N
     story = store.get_story(story.id)
     assert story is not None and story.title == "Alpha (updated)" and story.text == "the full alpha article"
     assert store.count_stories() == 2
+
+
+def test_a_feed_whose_guids_change_on_every_poll_keeps_one_story_with_one_source(store: Store, now: datetime) -> None:
+    store.sync_feeds(
+        [("https://churn.org/f", None, None, None, True), ("https://two.org/f", None, None, None, True)], now
+    )
+    churn, two = (f.id for f in store.list_feeds())
+    for poll in range(10):  # a fresh guid each time (a timestamp, a session id), the same article
+        counts = _poll(store, churn, [replace(E2, guid=f"b-{poll}")], now + timedelta(minutes=poll))
+        assert (counts.new, counts.merged) == ((1, 0) if poll == 0 else (0, 0))
+    assert store.count_stories() == 1
+    [story] = [store.get_story("https://ex.org/b")]
+    assert story is not None and [(s.feed_id, s.guid) for s in story.sources] == [(churn, "b-9")]
+    # A new title under yet another guid updates the story: no twin, still one source.
+    counts = _poll(store, churn, [replace(E2, guid="b-10", title="Beta, corrected")], now + timedelta(hours=1))
+    assert counts.updated == 1 and store.count_stories() == 1
+    story = store.get_story(story.id)
+    assert story is not None and story.title == "Beta, corrected" and len(story.sources) == 1
+    assert [row[0] for row in store.conn.execute("SELECT title FROM stories_fts")] == ["Beta, corrected"]
+    # Another feed carrying the same article is still a second source.
+    assert _poll(store, two, [replace(E2, guid="two-b")], now).merged == 1
+    story = store.get_story(story.id)
+    assert story is not None and sorted(s.feed_id for s in story.sources) == [churn, two]
