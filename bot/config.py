@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=25.0, gt=0, alias="NEWSBOT_SEND_RATE")
     chat_rate: float = Field(default=1.0, gt=0, alias="NEWSBOT_CHAT_RATE")
     group_rate: float = Field(default=20.0, gt=0, alias="NEWSBOT_GROUP_RATE")  # per minute
+    # Stories, their vectors, search rows and translations, and delivered messages older than this are deleted.
+    retention_days: int = Field(default=90, ge=1, alias="NEWSBOT_RETENTION_DAYS")
     # Fair use: /ask and /digest per user, in the `limits` library's notation ("10/minute", "100/hour").
     user_limit: str = Field(default="10/minute", alias="NEWSBOT_USER_LIMIT")
     # `newsbot health` calls the bot unhealthy when its last heartbeat (written every 30 s) is older than this.

@@ -152,7 +152,11 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, t("You are not subscribed. /start subscribes you."))
         return
     t = texts(stopped.lang)
-    await reply(update, context, t("You are unsubscribed: no more digests. /start subscribes you again."))
+    await reply(
+        update,
+        context,
+        t("You are unsubscribed, and your settings and delivery history are deleted. /start subscribes you again."),
+    )
 
 
 @guarded

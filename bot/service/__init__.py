@@ -23,6 +23,7 @@ from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
 from bot.service.notices import Notices
+from bot.service.retention import Retention
 from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
 from bot.service.trends import Trends
@@ -71,6 +72,7 @@ class Service:
         self.backups = Backups(ctx)
         self.ask = Ask(ctx, self.enrichment, self.indexing)
         self.trends = Trends(ctx, self.feeds)
+        self.retention = Retention(ctx, self.indexing)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""
@@ -89,6 +91,7 @@ class Service:
             self.enrichment.work(stop, wake, tick=tick, after=enriched),
             self.indexing.work(stop, index, tick=tick),
             self.trends.work(stop, phrase, tick=tick),
+            self.retention.work(stop),
         )
 
     async def aclose(self) -> None:

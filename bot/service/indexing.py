@@ -69,6 +69,11 @@ class VectorIndex:
         self._ids, self._matrix = ids, matrix
         self._row = {int(i): n for n, i in enumerate(ids)}
 
+    def stale(self) -> None:
+        """Stories were deleted in this process: the next use reloads from the store."""
+        self._checked = -1e18
+        self._state = None
+
     def update(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Vectors this process just stored: replace or append their rows (no reload)."""
         fresh = [(i, v) for i, v in zip(ids, vectors, strict=True) if i not in self._row]
@@ -92,6 +97,10 @@ class Indexing:
         self.embedder = embedder
         self.key = key  # which embedder the stored vectors belong to ("e5", "minilm")
         self.vectors = VectorIndex(ctx, key, embedder.dim)
+
+    def forget(self) -> None:
+        """Some stories were deleted (retention): their vectors leave the matrix before the next question."""
+        self.vectors.stale()
 
     async def pending(self) -> int:
         return await self.ctx.db(self.ctx.store.count_to_embed, self.key, pivot=not self.embedder.multilingual)

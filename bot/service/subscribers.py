@@ -113,10 +113,13 @@ class Subscribers:
         return Started(created, "new")
 
     async def stop(self, chat: Chat) -> Subscription | None:
+        """Unsubscribe and forget: the chat's settings, digests, delivery history and queued messages are deleted
+        (a later /start begins afresh). Returns the subscription as it was, or None if it was not active."""
         found = await self.get(chat)
         if found is None or not found.active:
             return None
-        return await self._update(found, active=False, inactive_reason="stopped")
+        await self.ctx.db(self.ctx.store.forget_chat, chat.chat_id, chat.thread_id)
+        return found
 
     async def deactivate(self, subscription_id: int, reason: str) -> None:
         """The chat is gone for the bot (blocked it, left the group): nothing more is sent until a /start."""

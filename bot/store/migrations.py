@@ -275,3 +275,15 @@ def m0011(db: Database) -> None:
 def m0012(db: Database) -> None:
     # The running bot's sign of life, written every tick: `newsbot health` (and Docker's HEALTHCHECK) reads its age.
     db.execute("CREATE TABLE heartbeats (process TEXT PRIMARY KEY, at TEXT NOT NULL, pid INTEGER NOT NULL)")
+
+
+@migrations(name="0013_retention_indexes")
+def m0013(db: Database) -> None:
+    # Retention prunes by age: stories by when they were stored (indexed since 0001), delivered messages and digests
+    # by when they were made.
+    db.executescript(
+        """
+        CREATE INDEX outbox_created ON outbox(created_at) WHERE state != 'pending';
+        CREATE INDEX digests_created ON digests(created_at);
+        """
+    )

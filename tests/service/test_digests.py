@@ -229,6 +229,7 @@ async def test_a_stop_or_a_new_schedule_during_a_round_wins(world: World, monkey
     stopping, rescheduling = Chat(12), Chat(13)
     for chat in (stopping, rescheduling):
         await world.service.subscribers.start(chat)
+    stopping_id = getattr(await world.service.subscribers.get(stopping), "id", None)
     await world.publish([("a", "Story A")])
     world.clock[0] = datetime(2026, 11, 26, 8, 0, 30, tzinfo=UTC)
     real = world.service.enrichment.localized
@@ -245,7 +246,7 @@ async def test_a_stop_or_a_new_schedule_during_a_round_wins(world: World, monkey
     monkeypatch.setattr(world.service.enrichment, "localized", meanwhile)
     report = await world.service.digests.run_due()
     assert report.due == 2 and report.digests == 1
-    stopped = await world.service.subscribers.get(stopping)
-    assert stopped is not None and not any(k.startswith(f"{stopped.id}:") for k in world.outbox())
+    assert await world.service.subscribers.get(stopping) is None  # forgotten, and nothing queued for it
+    assert stopping_id is not None and not any(k.startswith(f"{stopping_id}:") for k in world.outbox())
     moved = await world.service.subscribers.get(rescheduling)
     assert moved is not None and moved.next_digest_at == "2026-11-26T21:00:00+00:00"  # not the old 08:00's next

@@ -41,12 +41,14 @@ async def test_start_stop_start(service: Service) -> None:
     assert (await service.subscribers.start(chat)).status == "already"
     await service.subscribers.set_schedule(chat, "07:30 Europe/Rome")
     stopped = await service.subscribers.stop(chat)
-    assert stopped is not None and not stopped.active and stopped.inactive_reason == "stopped"
+    assert stopped is not None and stopped.tz == "Europe/Rome"  # as it was, for the goodbye in its language
+    assert await service.subscribers.get(chat) is None  # settings and history are deleted
+    assert await service.subscribers.stop(chat) is None
     with pytest.raises(NotSubscribedError):
         await service.digests.digest_now(chat)
     again = await service.subscribers.start(chat)
-    assert again.status == "reactivated" and again.subscription.id == sub.id
-    assert (again.subscription.lang, again.subscription.tz) == ("it", "Europe/Rome")  # settings survive a /stop
+    assert again.status == "new" and again.subscription.id != sub.id
+    assert (again.subscription.lang, again.subscription.tz) == ("it", "UTC")  # afresh, from the client language
 
 
 async def test_settings_are_validated(service: Service) -> None:
