@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import idna
 
 from bot.feeds.types import ParsedEntry
 
@@ -47,7 +50,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str | None) -> str | None:
-    """The URL that identifies an article: lower-case scheme/host, no default port, no fragment, no tracking params."""
+    """The key that identifies an article: the variants one page is linked under fold into one. https for http, the
+    host in lower case and punycode (IDNA) without `www.`, no default port, no trailing slash, no fragment, no
+    tracking parameters, the others sorted (an explicit other port keeps its scheme). (The link as given is kept beside it, for readers.)"""
     if not url:
         return None
     try:
@@ -56,18 +61,30 @@ def canonical_url(url: str | None) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in _DEFAULT_PORTS or not host:
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if ":" in host:  # IPv6 literal
-        netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[scheme]) else f"[{host}]:{port}"
-    query = [
+    host = _ascii_host(parts.hostname)
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal
+    if port not in (None, _DEFAULT_PORTS[scheme]):  # a port of its own: that scheme's server, not folded
+        netloc = f"{netloc}:{port}"
+    else:
+        scheme = "https"
+    path = parts.path.rstrip("/") or "/"
+    query = sorted(
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
-    ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    )
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def _ascii_host(hostname: str) -> str:
+    """`Bücher.example.` and `www.xn--bcher-kva.example` -> `xn--bcher-kva.example`."""
+    host = hostname.lower().rstrip(".")
+    # A name IDNA refuses (an IP literal, an odd label) is compared as written, in lower case.
+    with contextlib.suppress(idna.IDNAError):
+        host = idna.encode(host, uts46=True).decode("ascii")
+    return host.removeprefix("www.")
 
 
 def entry_hash(entry: ParsedEntry) -> str:

@@ -287,3 +287,16 @@ def m0013(db: Database) -> None:
         CREATE INDEX digests_created ON digests(created_at);
         """
     )
+
+
+@migrations(name="0014_canonical_urls_fold_variants")
+def m0014(db: Database) -> None:
+    # canonical_url now folds http/https, `www.`, a trailing slash, query order and IDNA: stored keys follow, so a
+    # variant polled later finds its story. Two stories that now share a key keep theirs (the first one gets it).
+    from bot.feeds.dedupe import canonical_url
+
+    rows = db.execute("SELECT id, url FROM stories WHERE url IS NOT NULL").fetchall()
+    for story_id, url in rows:
+        folded = canonical_url(url)
+        if folded and folded != url:
+            db.execute("UPDATE OR IGNORE stories SET url = ? WHERE id = ?", [folded, story_id])

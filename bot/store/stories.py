@@ -60,7 +60,8 @@ class StoryStore(StoreBase):
                     continue
                 # Another feed polled concurrently may have stored this URL since the decision: look again.
                 story_id = d.story_id or (self._story_id_by_url(conn, d.url) if d.url else None)
-                if story_id is None:
+                created = story_id is None
+                if created:
                     new += 1
                     text = texts.get(entry.guid) or entry.text
                     cursor = conn.execute(
@@ -88,14 +89,20 @@ class StoryStore(StoreBase):
                         unchanged += not again
                         continue
                     merged += 1
-                conn.execute(
+                inserted = conn.execute(
                     """
                     INSERT INTO story_sources (story_id, feed_id, guid, url, entry_hash, first_seen_at, last_seen_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(feed_id, guid) DO NOTHING  -- a second process polling the same feed got here first
                     """,
                     [story_id, feed_id, entry.guid, entry.url, d.entry_hash, stamp, stamp],
-                )
+                ).rowcount
+                if not inserted and created and story_id != self._source_story(conn, feed_id, entry.guid):
+                    # That process stored this entry as a story of its own (an entry without a link, which no URL
+                    # lookup finds): the one made here would have no source. It goes, and the entry is theirs.
+                    new -= 1
+                    conn.execute("DELETE FROM stories_fts WHERE rowid = ?", [story_id])
+                    conn.execute("DELETE FROM stories WHERE id = ?", [story_id])
         return SaveCounts(new=new, merged=merged, updated=updated, unchanged=unchanged)
 
     def _same_feed_source(
@@ -121,6 +128,12 @@ class StoryStore(StoreBase):
         self._update_story(conn, d, texts.get(d.entry.guid), stamp)
         index_story(conn, d.story_id or 0)
         return True
+
+    @staticmethod
+    def _source_story(conn: sqlite3.Connection, feed_id: int, guid: str) -> int | None:
+        row = conn.execute("SELECT story_id FROM story_sources WHERE feed_id = ? AND guid = ?", [feed_id, guid])
+        found = row.fetchone()
+        return int(found[0]) if found else None
 
     @staticmethod
     def _story_id_by_url(conn: sqlite3.Connection, url: str | None) -> int | None:

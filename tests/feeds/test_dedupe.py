@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from bot.feeds.dedupe import KnownSource, canonical_url, decide, entry_hash
 from bot.feeds.types import ParsedEntry
 
@@ -36,3 +38,27 @@ def test_duplicates_inside_one_fetch() -> None:
     twin = replace(ENTRY, guid="g2", url="https://news.example.com/a?id=3#comments")
     decisions = decide([ENTRY, ENTRY, twin], {}, {})
     assert [d.action for d in decisions] == ["new", "source"]
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://www.example.com/news/story",
+        "http://example.com/news/story",
+        "https://example.com/news/story/",
+        "HTTPS://EXAMPLE.COM:443/news/story",
+        "https://example.com/news/story?utm_source=rss&utm_medium=feed",
+        "https://example.com/news/story#comments",
+        "https://example.com./news/story",
+    ],
+)
+def test_url_variants_of_one_page_fold_into_one_key(variant: str) -> None:
+    assert canonical_url(variant) == "https://example.com/news/story"
+
+
+def test_query_order_and_idna_fold() -> None:
+    assert canonical_url("https://ex.org/p?b=2&a=1&fbclid=x") == canonical_url("http://ex.org/p/?a=1&b=2")
+    assert canonical_url("https://bücher.example/a") == canonical_url("https://www.xn--bcher-kva.example/a/")
+    assert canonical_url("https://bücher.example/a") == "https://xn--bcher-kva.example/a"
+    assert canonical_url("https://ex.org/p?a=1") != canonical_url("https://ex.org/p?a=2")  # a real parameter stays
+    assert canonical_url("http://x.org:8080/a") != canonical_url("https://x.org:8080/a")  # its own server

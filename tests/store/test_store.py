@@ -95,3 +95,50 @@ def test_a_feed_whose_guids_change_on_every_poll_keeps_one_story_with_one_source
     assert _poll(store, two, [replace(E2, guid="two-b")], now).merged == 1
     story = store.get_story(story.id)
     assert story is not None and sorted(s.feed_id for s in story.sources) == [churn, two]
+
+
+def test_url_variants_from_seven_feeds_are_one_story(store: Store, now: datetime) -> None:
+    variants = [
+        "https://www.example.com/news/story",
+        "http://example.com/news/story",
+        "https://example.com/news/story/",
+        "https://example.com/news/story?utm_source=rss",
+        "https://example.com/news/story#comments",
+        "https://EXAMPLE.com/news/story",
+        "http://www.example.com/news/story/?utm_medium=x",
+    ]
+    store.sync_feeds([(f"https://feed{n}.org/f", None, None, None, True) for n in range(len(variants))], now)
+    for feed, url in zip(store.list_feeds(), variants, strict=True):
+        _poll(store, feed.id, [ParsedEntry(guid=f"{feed.id}-s", url=url, title="The story", text="body")], now)
+    assert store.count_stories() == 1
+    story = store.get_story("https://example.com/news/story")
+    assert story is not None and len(story.sources) == len(variants)
+
+
+def test_two_processes_saving_the_same_new_entries_leave_every_story_with_a_source(store: Store, now: datetime) -> None:
+    """Both decided before either saved (two `poll --once` at once): a linked entry merges, and an entry without a
+    link, which no URL lookup can find, is not left as a second story without a source."""
+    store.sync_feeds([("https://ex.org/feed", None, None, None, True)], now)
+    [feed] = store.list_feeds()
+    entries = [E2, ParsedEntry(guid="no-link", url=None, title="A note without a link", text="note body")]
+    first = decide(entries, {}, {})
+    second = decide(entries, {}, {})  # the other process saw the same empty store
+    assert store.save_entries(feed.id, first, now).new == 2
+    counts = store.save_entries(feed.id, second, now)
+    assert counts.new == 0
+    assert store.count_stories() == 2
+    orphans = "SELECT count(*) FROM stories WHERE id NOT IN (SELECT story_id FROM story_sources)"
+    assert store.conn.execute(orphans).fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM stories_fts").fetchone()[0] == 2
+
+
+def test_the_migration_folds_keys_stored_in_the_old_form(store: Store, now: datetime) -> None:
+    from bot.store.migrations import m0014
+
+    store.sync_feeds([("https://ex.org/feed", None, None, None, True)], now)
+    [feed] = store.list_feeds()
+    _poll(store, feed.id, [E2], now)
+    store.conn.execute("UPDATE stories SET url = 'http://www.ex.org/b/'")  # as 0001..0013 would have kept it
+    store.conn.commit()
+    m0014(store.db)
+    assert store.get_story("https://ex.org/b") is not None
