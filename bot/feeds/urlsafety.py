@@ -177,12 +177,17 @@ def _is_localhost_name(host: str) -> bool:
     return name == "localhost" or name.endswith(".localhost")
 
 
+def _a(kind: str) -> str:
+    """The kind with its article: "an unspecified", "a unique local", "a loopback"."""
+    return f"an {kind}" if kind[:1] in "aeio" or (kind.startswith("un") and not kind.startswith("uni")) else f"a {kind}"
+
+
 def _private_refusal(host: str, ip: IPAddress | str, kind: str) -> str:
     where = f"{host} is" if str(ip) == host.strip("[]") else f"{host} resolves to {ip}, which is"
     if not isinstance(ip, str) and never_fetched(ip, kind):
-        return f"{where} a {kind} address; newsbot never fetches those, even with {ALLOW_PRIVATE_ENV}=1 (SSRF)"
+        return f"{where} {_a(kind)} address; newsbot never fetches those, even with {ALLOW_PRIVATE_ENV}=1 (SSRF)"
     return (
-        f"{where} a {kind} address; newsbot refuses those to protect your network (SSRF). "
+        f"{where} {_a(kind)} address; newsbot refuses those to protect your network (SSRF). "
         f"Set {ALLOW_PRIVATE_ENV}=1 to allow feeds on loopback/private addresses."
     )
 

@@ -336,3 +336,17 @@ async def test_dns_rebinding_cannot_reach_metadata_even_with_private_allowed(fee
 async def test_metadata_spellings_and_ranges_are_never_fetched(url: str) -> None:
     with pytest.raises(UnsafeURLError):
         await check_url(url, allow_private=True, resolver=resolver_for({}))
+
+
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("http://0.0.0.0/feed", "is an unspecified address"),
+        ("http://[fd12::1]/feed", "is a unique local address"),
+        ("http://127.0.0.1/feed", "is a loopback address"),
+    ],
+)
+async def test_refusals_read_as_english(url: str, phrase: str) -> None:
+    with pytest.raises(UnsafeURLError) as caught:
+        await check_url(url, allow_private=False, resolver=resolver_for({}))
+    assert phrase in str(caught.value)
