@@ -10,6 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /opt/newsbot
 
+# The IANA time zones for /schedule (slim images have none; the tzdata wheel is the fallback inside Python).
+RUN apt-get update && apt-get install -y --no-install-recommends tzdata && rm -rf /var/lib/apt/lists/*
+
 # torch first, from the CPU index: a bare requirement would pull a multi-GB CUDA build (same rule as the README).
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
