@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from bot.errors import FeedError, NewsbotError
 from bot.feeds.dedupe import Decision, canonical_url, decide
 from bot.feeds.extract import extract_article, needs_extraction
 from bot.feeds.parse import parse_feed
+from bot.feeds.redirectors import is_redirector
 from bot.feeds.schedule import after_error, after_success
 from bot.feeds.types import Fetcher, ParsedEntry, Validators
 from bot.service.context import Context
@@ -150,7 +151,8 @@ class Ingest:
             return await self._failed(feed, e.reason, None, content_validators=fetched.validators)
         if parsed.warning:
             await db(store.log_feed_problem, feed.id, now, f"parsed with a problem: {parsed.warning}")
-        decisions = await db(self._decide, feed.id, parsed.entries)
+        entries = await self._follow_redirectors(feed, parsed.entries)
+        decisions = await db(self._decide, feed.id, entries)
         texts = await self._extract_pages(feed, decisions) if self.ctx.settings.extract_articles else {}
         counts = await db(store.save_entries, feed.id, decisions, self.ctx.now(), texts=texts)
         await db(
@@ -184,6 +186,35 @@ class Ingest:
         known = store.known_sources(feed_id, [e.guid for e in entries])
         urls = {u for e in entries if e.guid not in known and (u := canonical_url(e.url))}
         return decide(entries, known, store.known_story_urls(sorted(urls)))
+
+    async def _follow_redirectors(self, feed: FeedRow, entries: Sequence[ParsedEntry]) -> list[ParsedEntry]:
+        """New entries whose link is a redirector (feedproxy, t.co ...) take the URL it leads to, under the fetch
+        rules and the pages' time budget; one that cannot be followed keeps its link, and the feed's log says so."""
+        known = await self.ctx.db(self.ctx.store.known_sources, feed.id, [e.guid for e in entries])
+        wanted = [e for e in entries if e.guid not in known and is_redirector(e.url)]
+        if not wanted:
+            return list(entries)
+        limit = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
+        feed_host = URL(feed.url).raw_host or ""
+
+        async def final(entry: ParsedEntry) -> tuple[str, str | None]:
+            assert entry.url is not None
+            try:
+                async with limit:
+                    page = await self.fetcher.fetch(entry.url, private_host=feed_host)
+            except FeedError as e:
+                await self.ctx.db(
+                    self.ctx.store.log_feed_problem, feed.id, self.ctx.now(), f"redirect {entry.url}: {e.reason}"
+                )
+                return entry.guid, None
+            return entry.guid, page.final_url
+
+        budget = self.ctx.settings.fetch_timeout * EXTRACTION_BUDGET
+        try:
+            found = dict(await asyncio.wait_for(asyncio.gather(*(final(e) for e in wanted)), budget))
+        except TimeoutError:
+            found = {}
+        return [replace(e, url=found[e.guid]) if found.get(e.guid) else e for e in entries]
 
     async def _extract_pages(self, feed: FeedRow, decisions: Sequence[Decision]) -> dict[str, str]:
         """Full text for new teaser entries: fetch each page under the fetch rules; a failure keeps the feed's text.
