@@ -184,6 +184,8 @@ def test_poll_once_then_stories(env: dict[str, str], feed_server: FeedServer) ->
     assert "2 feeds: 1 new stories, 0 updated, 1 failed" in polled.output
     assert "HTTP 503" in polled.output
 
+    # The table: each link whole on a line of its own, for people and for scripts.
+    assert "    https://ai.example/a?utm_source=rss" in newsbot(env, "stories", "list").stdout.splitlines()
     [listed] = json.loads(newsbot(env, "stories", "list", "--json").stdout)
     shown = json.loads(newsbot(env, "stories", "show", str(listed["id"]), "--json").stdout)
     for key in ("id", "url", "title", "lang", "text", "title_en", "summary_en", "sources"):
@@ -203,6 +205,27 @@ def test_poll_once_then_stories(env: dict[str, str], feed_server: FeedServer) ->
     [down] = [f for f in json.loads(newsbot(env, "feeds", "list", "--json").stdout) if f["url"].endswith("/down")]
     assert (down["status"], down["error_count"]) == ("error", 1)
     assert "HTTP 503" in down["last_error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["stories", "list", "--since", "0h"], 2, "is not a duration like 30m"),
+        (["stories", "list", "--since", "-5h"], 2, "is not a duration like 30m"),
+        (["ask", "   "], 1, "ask needs a question"),
+        (["backup", ""], 1, "name the directory to write the backup into"),
+        (["models", "download", "--lang", "xx"], 1, "'xx': not among the languages in feeds.yaml"),
+        (["digest", "--lang", "xx"], 1, "'xx' is not one of the languages in feeds.yaml"),
+        (["trends", "--days", "0"], 2, "greater than or equal to 1"),
+        (["feeds", "add", "notaurl"], 1, "must start with http:// or https://"),
+        (["stories", "list"], 0, "no stories stored yet: run `newsbot poll --once`"),
+    ],
+)
+def test_careless_input_gets_one_clear_sentence(env: dict[str, str], args: list[str], code: int, says: str) -> None:
+    result = newsbot(env, *args)
+    assert result.exit_code == code, result.output
+    assert says in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert code != 1 or failed_cleanly(result)
 
 
 def test_export_opml_to_a_path_that_cannot_be_written_is_one_clear_error(env: dict[str, str]) -> None:

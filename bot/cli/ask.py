@@ -23,6 +23,8 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="The answer as one JSON object."),
 ) -> None:
     """Answer a question from the stored stories, citing them; "nothing found" when they do not say."""
+    if not question.strip():
+        raise UsageError('ask needs a question, e.g. newsbot ask "What did OpenAI release this week?"')
 
     async def body(service: Service) -> Answer:
         if lang is not None and lang not in (await service.enrichment.config()).languages:

@@ -9,6 +9,7 @@ import typer
 
 from bot.cli.apps import app
 from bot.cli.common import friendly, out, with_service
+from bot.errors import UsageError
 from bot.service import Service
 from bot.service.backup import BackupReport
 
@@ -21,6 +22,9 @@ def backup(
 ) -> None:
     """Copy the database (VACUUM INTO: consistent while the bot runs) and feeds.yaml into a new directory, and check
     the copy (PRAGMA integrity_check). Restore: README, "Backup and restore"."""
+
+    if not str(directory).strip() or str(directory) == ".":
+        raise UsageError("name the directory to write the backup into, e.g. newsbot backup /data/backups")
 
     async def body(service: Service) -> BackupReport:
         return await service.backups.take(directory)

@@ -60,7 +60,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 def parse_since(value: str) -> timedelta:
     match = _DURATION.match(value)
-    if not match:
+    if not match or int(match.group(1)) == 0:
         raise typer.BadParameter(f"{value!r} is not a duration like 30m, 24h or 7d")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 

@@ -10,7 +10,7 @@ from bot.cli.apps import models_app
 from bot.cli.common import err, friendly, out
 from bot.config import load_settings
 from bot.engine_config import engine_config
-from bot.errors import ModelError
+from bot.errors import ModelError, UsageError
 from bot.feeds.feedlist import load_feed_list
 from summarizer.errors import EngineError
 
@@ -27,7 +27,10 @@ def models_download(
 
     settings = load_settings()
     config = engine_config(load_feed_list(settings.feeds), settings)
-    languages = [code.strip() for code in lang.split(",") if code.strip()] if lang else None
+    languages = [code.strip().lower() for code in lang.split(",") if code.strip()] if lang else None
+    if languages is not None and (unknown := [code for code in languages if code not in config.languages]):
+        offered = ", ".join(config.languages)
+        raise UsageError(f"{', '.join(map(repr, unknown))}: not among the languages in feeds.yaml ({offered})")
 
     def report(name: str, status: str) -> None:
         err.print(f"{name}: {status.replace('_', ' ')}")

@@ -7,11 +7,10 @@ from dataclasses import asdict
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from bot.cli.apps import stories_app
-from bot.cli.common import friendly, out, parse_since, with_service
+from bot.cli.common import friendly, out, parse_since, print_link, with_service
 from bot.errors import NewsbotError
 from bot.service import Service
 from bot.store.rows import StoryRow
@@ -60,14 +59,14 @@ def stories_list(
     if as_json:
         out.print_json(json.dumps([{k: v for k, v in _story_json(s).items() if k != "text"} for s in stories]))
         return
-    table = Table()
-    for column in ("id", "published", "title", "url"):
-        table.add_column(column)
-    for s in stories:
-        table.add_row(str(s.id), (s.published or s.created_at)[:16], s.title, s.link or "")
-    out.print(table)
     if not stories:
-        out.print("no stories stored yet: run `newsbot poll --once`")
+        out.print(f"no stories in the last {since}" if since else "no stories stored yet: run `newsbot poll --once`")
+        return
+    # One story per entry: its id, time and title, then its link on a line of its own (a table column would cut it).
+    for s in stories:
+        out.print(Text(f"#{s.id}  {(s.published or s.created_at)[:16]}  {s.title}"))
+        if s.link:
+            print_link(f"    {s.link}")
 
 
 @stories_app.command("show")
