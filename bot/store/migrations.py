@@ -300,3 +300,9 @@ def m0014(db: Database) -> None:
         folded = canonical_url(url)
         if folded and folded != url:
             db.execute("UPDATE OR IGNORE stories SET url = ? WHERE id = ?", [folded, story_id])
+
+
+@migrations(name="0015_stories_by_content")
+def m0015(db: Database) -> None:
+    # A syndicated copy (the same title and text under another URL) is found by its content hash.
+    db.execute("CREATE INDEX stories_content ON stories(content_hash)")

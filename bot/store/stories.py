@@ -14,6 +14,10 @@ from bot.store.base import StoreBase, chunks, iso, select_in
 from bot.store.rows import STORY_BASE, STORY_COLUMNS, SaveCounts, StoryRow, StorySource, story_row
 from bot.store.search import index_story
 
+# Below this much text two entries with the same title and text are not taken for one article (a headline alone,
+# "Read more", an empty podcast description).
+SYNDICATED_MIN_CHARS = 200
+
 
 class StoryStore(StoreBase):
     def known_sources(self, feed_id: int, guids: Sequence[str]) -> dict[str, KnownSource]:
@@ -38,6 +42,7 @@ class StoryStore(StoreBase):
         """Apply one feed's decisions in one transaction. `texts` maps a guid to article text extracted from its page."""
         texts = texts or {}
         stamp = iso(now)
+        live = {d.entry.guid for d in decisions}  # the guids the feed carries right now
         new = merged = updated = unchanged = 0
         with self._write() as conn:
             for d in decisions:
@@ -60,10 +65,13 @@ class StoryStore(StoreBase):
                     continue
                 # Another feed polled concurrently may have stored this URL since the decision: look again.
                 story_id = d.story_id or (self._story_id_by_url(conn, d.url) if d.url else None)
+                text = texts.get(entry.guid) or entry.text
+                if story_id is None and len(text) >= SYNDICATED_MIN_CHARS:
+                    # A syndicated copy: the same title and text under another URL joins the story as a source.
+                    story_id = self._story_id_by_content(conn, content_hash(entry.title, text))
                 created = story_id is None
                 if created:
                     new += 1
-                    text = texts.get(entry.guid) or entry.text
                     cursor = conn.execute(
                         f"INSERT INTO stories ({STORY_BASE}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [
@@ -83,7 +91,7 @@ class StoryStore(StoreBase):
                     assert story_id is not None
                     index_story(conn, story_id)
                 else:
-                    again = self._same_feed_source(conn, replace(d, story_id=story_id), feed_id, texts, stamp)
+                    again = self._same_feed_source(conn, replace(d, story_id=story_id), feed_id, texts, stamp, live)
                     if again is not None:  # this feed's own story under a new guid: not a second source
                         updated += again
                         unchanged += not again
@@ -106,19 +114,22 @@ class StoryStore(StoreBase):
         return SaveCounts(new=new, merged=merged, updated=updated, unchanged=unchanged)
 
     def _same_feed_source(
-        self, conn: sqlite3.Connection, d: Decision, feed_id: int, texts: dict[str, str], stamp: str
+        self, conn: sqlite3.Connection, d: Decision, feed_id: int, texts: dict[str, str], stamp: str, live: set[str]
     ) -> bool | None:
         """A known story under a new guid from a feed that already has it (a feed whose guids change on every fetch):
         that feed's source row takes the new guid instead of a second row joining, and a changed entry (a new title,
         say) updates the story instead of leaving it as it was. True: updated; False: unchanged; None when the feed
-        has no source of the story yet."""
+        has no source of the story yet, or its source is an entry the feed still carries (two entries of one feed for
+        one story: each keeps its own row, rather than taking the guid from each other on every poll)."""
         row = conn.execute(
-            "SELECT id, entry_hash FROM story_sources WHERE story_id = ? AND feed_id = ? ORDER BY id LIMIT 1",
+            "SELECT id, entry_hash, guid FROM story_sources WHERE story_id = ? AND feed_id = ? ORDER BY id LIMIT 1",
             [d.story_id, feed_id],
         ).fetchone()
         if row is None:
             return None
-        source_id, old_hash = row
+        source_id, old_hash, held = row
+        if held in live:
+            return None
         conn.execute(
             "UPDATE OR IGNORE story_sources SET guid = ?, url = ?, entry_hash = ?, last_seen_at = ? WHERE id = ?",
             [d.entry.guid, d.entry.url, d.entry_hash, stamp, source_id],
@@ -134,6 +145,11 @@ class StoryStore(StoreBase):
         row = conn.execute("SELECT story_id FROM story_sources WHERE feed_id = ? AND guid = ?", [feed_id, guid])
         found = row.fetchone()
         return int(found[0]) if found else None
+
+    @staticmethod
+    def _story_id_by_content(conn: sqlite3.Connection, digest: str) -> int | None:
+        row = conn.execute("SELECT id FROM stories WHERE content_hash = ? ORDER BY id LIMIT 1", [digest]).fetchone()
+        return int(row[0]) if row else None
 
     @staticmethod
     def _story_id_by_url(conn: sqlite3.Connection, url: str | None) -> int | None:

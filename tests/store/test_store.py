@@ -142,3 +142,32 @@ def test_the_migration_folds_keys_stored_in_the_old_form(store: Store, now: date
     store.conn.commit()
     m0014(store.db)
     assert store.get_story("https://ex.org/b") is not None
+
+
+def test_a_syndicated_copy_joins_the_story_and_a_short_lookalike_does_not(store: Store, now: datetime) -> None:
+    store.sync_feeds(
+        [("https://wire.org/f", None, None, None, True), ("https://paper.org/f", None, None, None, True)], now
+    )
+    wire, paper = (f.id for f in store.list_feeds())
+    body = "The agency reported that the new model was trained on licensed data. " * 5
+    _poll(store, wire, [ParsedEntry(guid="w1", url="https://wire.org/x", title="Model news", text=body)], now)
+    copy = ParsedEntry(guid="p1", url="https://paper.org/y", title="Model news", text=body)
+    assert _poll(store, paper, [copy], now).merged == 1
+    assert store.count_stories() == 1
+    short = [ParsedEntry(guid=f"s{n}", url=f"https://{host}/s", title="Podcast", text="Listen.")
+             for n, host in enumerate(("wire.org", "paper.org"))]  # fmt: skip
+    _poll(store, wire, short[:1], now)
+    _poll(store, paper, short[1:], now)
+    assert store.count_stories() == 3  # "Listen." twice is not one article
+
+
+def test_two_live_entries_of_one_feed_for_one_story_do_not_trade_guids(store: Store, now: datetime) -> None:
+    store.sync_feeds([("https://ex.org/feed", None, None, None, True)], now)
+    [feed] = store.list_feeds()
+    twins = [E2, replace(E2, guid="b-again", url="https://ex.org/b?utm_source=x")]
+    _poll(store, feed.id, twins, now)
+    for _ in range(3):
+        counts = _poll(store, feed.id, twins, now)
+        assert (counts.new, counts.merged, counts.updated) == (0, 0, 0)
+    story = store.get_story("https://ex.org/b")
+    assert story is not None and sorted(s.guid for s in story.sources) == ["b", "b-again"]
