@@ -123,6 +123,12 @@ class Ingest:
             except Exception:
                 log.exception("poll failed")
             else:
+                if results:  # one line per cycle that polled anything, with what it did
+                    log.info(
+                        "poll: %d feeds, %d new stories, %d updated, %d not modified, %d failed",
+                        len(results), sum(r.new for r in results), sum(r.updated for r in results),
+                        sum(r.not_modified for r in results), sum(r.error is not None for r in results),
+                    )  # fmt: skip
                 if on_new is not None and any(r.new or r.updated for r in results):
                     on_new()
             with contextlib.suppress(TimeoutError):

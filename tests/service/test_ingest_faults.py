@@ -4,6 +4,7 @@ the event loop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -43,7 +44,9 @@ async def test_a_failure_that_cannot_be_recorded_is_still_reported(
         await service.aclose()
 
 
-async def test_the_poller_outlives_a_storage_error(tmp_path: Path, feed_server: FeedServer) -> None:
+async def test_the_poller_outlives_a_storage_error(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
     one_feed(tmp_path, feed_server, Route(body=rss([("a", "Story A")])))
     service = make_service(make_settings(tmp_path))
     stop = asyncio.Event()
@@ -60,8 +63,15 @@ async def test_the_poller_outlives_a_storage_error(tmp_path: Path, feed_server: 
 
     service.ingest.poll = flaky_poll  # type: ignore[method-assign]
     try:
-        await asyncio.wait_for(service.ingest.poll_forever(stop, tick=0.01), 10)
+        with caplog.at_level(logging.INFO, logger="bot.service.ingest"):
+            await asyncio.wait_for(service.ingest.poll_forever(stop, tick=0.01), 10)
         assert calls == 2 and service.store.count_stories() == 1
+        # One line for the failed cycle, one with the counts of the cycle that worked.
+        lines = [r.getMessage() for r in caplog.records if r.name == "bot.service.ingest"]
+        assert lines == [
+            "poll failed: database newsbot.db: database is locked",
+            "poll: 1 feeds, 1 new stories, 0 updated, 0 not modified, 0 failed",
+        ]
     finally:
         await service.aclose()
 
