@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.errors import ConfigError, FeedError, UnknownFeedError, UnsafeURLError
-from bot.feeds import feedlist, opml
+from bot.feeds import feedlist, feedlist_edit, opml
 from bot.feeds.parse import parse_feed
 from bot.feeds.types import Fetcher, ParsedFeed
 from bot.feeds.urlsafety import check_url
@@ -108,9 +108,11 @@ class FeedList:
         except ValueError as e:
             raise ConfigError(f"cannot add {url!r}: {e}") from e
         path = self.ctx.settings.feeds
-        await self.ctx.db(feedlist.ensure_not_listed, path, url)
+        await self.ctx.db(feedlist_edit.ensure_not_listed, path, url)
         parsed = await self.check_new(url, allow_file=allow_file)
-        await self.ctx.db(feedlist.add_feed, path, url, title=title or parsed.title, lang=lang, allow_file=allow_file)
+        await self.ctx.db(
+            feedlist_edit.add_feed, path, url, title=title or parsed.title, lang=lang, allow_file=allow_file
+        )
         row = await self.get(url)
         # A feed removed after failing and added again starts with a clean slate.
         await self.ctx.db(self.ctx.store.reset_feed, row.id, forget_notices=True)
@@ -118,13 +120,13 @@ class FeedList:
 
     async def remove(self, id_or_url: str | int) -> FeedRow:
         row = await self.get(id_or_url)
-        await self.ctx.db(feedlist.remove_feed, self.ctx.settings.feeds, row.url)
+        await self.ctx.db(feedlist_edit.remove_feed, self.ctx.settings.feeds, row.url)
         await self.sync(force=True)
         return row
 
     async def set_enabled(self, id_or_url: str | int, enabled: bool) -> FeedRow:
         row = await self.get(id_or_url)
-        await self.ctx.db(feedlist.set_enabled, self.ctx.settings.feeds, row.url, enabled)
+        await self.ctx.db(feedlist_edit.set_enabled, self.ctx.settings.feeds, row.url, enabled)
         if enabled:
             await self.ctx.db(self.ctx.store.reset_feed, row.id)
         return await self.get(row.id)
@@ -145,7 +147,7 @@ class FeedList:
             except FeedError:
                 pass  # a name needs DNS to judge; every fetch runs the full guard, so judging it now adds nothing
             accepted.append(outline)
-        for result in await self.ctx.db(feedlist.add_feeds, self.ctx.settings.feeds, accepted):
+        for result in await self.ctx.db(feedlist_edit.add_feeds, self.ctx.settings.feeds, accepted):
             if result.error:
                 report.skipped.append((result.url, result.error))
             else:

@@ -15,17 +15,9 @@ from ruamel.yaml.comments import CommentedMap
 from bot.config import load_settings
 from bot.engine_config import engine_config
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
-from bot.feeds import feedlist
-from bot.feeds.feedlist import (
-    FeedEntry,
-    add_feed,
-    add_feeds,
-    ensure_not_listed,
-    load_feed_list,
-    normalize_url,
-    remove_feed,
-    set_enabled,
-)
+from bot.feeds import feedlist_edit
+from bot.feeds.feedlist import FeedEntry, load_feed_list, normalize_url
+from bot.feeds.feedlist_edit import add_feed, add_feeds, ensure_not_listed, remove_feed, set_enabled
 from bot.feeds.opml import OpmlFeed
 from summarizer.types import EngineConfig
 from tests.corpora import ROOT
@@ -468,7 +460,7 @@ def test_a_bad_file_is_never_edited(tmp_path: Path, edit: Callable[[Path], objec
 
 def test_a_result_that_fails_validation_is_not_written(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stand-in for a bug in the editing code: the safety net must still refuse to write.
-    monkeypatch.setattr(feedlist, "_item", lambda entry: CommentedMap(url=entry.url, colour="red"))
+    monkeypatch.setattr(feedlist_edit, "_item", lambda entry: CommentedMap(url=entry.url, colour="red"))
 
     with pytest.raises(ConfigError, match=r"\(after the edit\), line 15, feeds\[3\]\.colour: unknown key"):
         add_feed(small, "https://d.example/feed")
@@ -489,7 +481,7 @@ def test_a_failed_write_leaves_the_original_and_no_temporary_file(
     def fail(src: object, dst: object) -> None:
         raise error
 
-    monkeypatch.setattr(feedlist.os, "replace", fail)
+    monkeypatch.setattr(feedlist_edit.os, "replace", fail)
 
     with pytest.raises(ConfigError, match=message):
         add_feed(small, "https://d.example/feed")
