@@ -70,7 +70,7 @@ def select(
 
 def merge(candidates: Sequence[Candidate], groups: Sequence[Sequence[int]], lang: str) -> list[Candidate]:
     """One candidate per cluster, for a reader of `lang`: the member in that language if there is one (then the one
-    most feeds carry, then the newest), with every member's sources after its own. `groups` may name stories not
+    most feeds carry, then the newest), with every member's sources after its own, earliest published first. `groups` may name stories not
     among `candidates` (outside this reader's window): they are left out."""
     by_id = {c.story_id: c for c in candidates}
     merged = []
@@ -80,7 +80,8 @@ def merge(candidates: Sequence[Candidate], groups: Sequence[Sequence[int]], lang
             merged += members
             continue
         lead = max(members, key=lambda c: (c.lang == lang, len(c.sources), c.at, -c.story_id))
-        others = [c for c in members if c is not lead]
+        # The other tellings in the order they were published (who told it first), whatever order they were stored in.
+        others = sorted((c for c in members if c is not lead), key=lambda c: (c.at, c.story_id))
         sources = list(lead.sources)
         links: list[str | None] = [None] * len(lead.sources)
         for other in others:

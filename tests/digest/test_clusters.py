@@ -70,6 +70,9 @@ def test_a_cluster_is_one_candidate_led_by_the_readers_language_with_every_sourc
     assert italian.langs == ("en", "es", "it") and italian.at == T0 + timedelta(hours=3)
     assert "A voice agent for call centers." in italian.texts()  # a topic matches any member's text
     assert alone == lone and alone.story_ids() == (9,)
+    # However the stories were stored (group and candidates in another order), the others come earliest first.
+    [again] = merge([EVENT[2], EVENT[1], EVENT[0]], [[3, 2, 1]], "it")
+    assert again.sources == italian.sources and again.members == italian.members
     # No member in the reader's language: the one most feeds carry, then the newest.
     [german] = merge(EVENT, [[1, 2, 3]], "de")
     assert german.story_id == 3
