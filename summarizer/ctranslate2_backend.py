@@ -80,25 +80,32 @@ def load_ct2(name: str, config: EngineConfig) -> Ct2Seq2SeqModel:
     import ctranslate2
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
-    source = locate_model(name, config.model_dir)
-    if source is None:
-        raise ModelUnavailableError(name, config.model_dir)
-    converted = locate_converted(name, config)
-    if converted is None:
-        raise ModelNotConvertedError(name, config.model_dir)
+    source, converted = _located(name, config)
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
-    positions = int(AutoConfig.from_pretrained(source, local_files_only=True).max_position_embeddings)
+    model_config = AutoConfig.from_pretrained(source, local_files_only=True)
     try:
         generation = GenerationConfig.from_pretrained(source, local_files_only=True)
     except OSError:  # no generation_config.json: the defaults, as transformers would use
-        generation = GenerationConfig.from_model_config(AutoConfig.from_pretrained(source, local_files_only=True))
+        generation = GenerationConfig.from_model_config(model_config)
     # Batches side by side, one per core, rather than one batch over all cores: on 2 cores that runs the engine's
     # batches 1.9x as fast, where threads inside one batch gain nothing (benchmarks/engine.py). Workers share weights.
     workers = config.torch_threads or os.cpu_count() or 1
     translator = ctranslate2.Translator(
         str(converted), device="cpu", compute_type="default", inter_threads=workers, intra_threads=1
     )
+    positions = int(model_config.max_position_embeddings)
     return Ct2Seq2SeqModel(name, tokenizer, positions, translator, generation, _vocabulary(converted))
+
+
+def _located(name: str, config: EngineConfig) -> tuple[Path, Path]:
+    """(the cached model, its up-to-date conversion), or the error saying which of the two is missing."""
+    source = locate_model(name, config.model_dir)
+    if source is None:
+        raise ModelUnavailableError(name, config.model_dir)
+    converted = locate_converted(name, config)
+    if converted is None:
+        raise ModelNotConvertedError(name, config.model_dir)
+    return source, converted
 
 
 def _vocabulary(converted: Path) -> set[str]:
@@ -113,10 +120,7 @@ class CTranslate2Engine(Seq2SeqEngine):
     """The engine on CTranslate2: the same models and pipeline as the transformers backend, converted."""
 
     def _check_available(self, name: str, config: EngineConfig) -> None:
-        if locate_model(name, config.model_dir) is None:
-            raise ModelUnavailableError(name, config.model_dir)
-        if locate_converted(name, config) is None:
-            raise ModelNotConvertedError(name, config.model_dir)
+        _located(name, config)
 
     def _load(self, name: str) -> Seq2SeqModel:
         return load_ct2(name, self.config)

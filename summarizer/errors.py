@@ -21,19 +21,22 @@ class EngineError(Exception):
 class ModelUnavailableError(EngineError):
     """A configured model is neither a local directory nor in the model cache; the message says how to fetch it."""
 
-    def __init__(self, model: str, cache_dir: Path, *, fallbacks: Sequence[str] = ()) -> None:
-        also = "".join(f" (nor its fallback {name!r})" for name in fallbacks)
-        if not_on_hub(cache_dir, model).exists():  # downloading it was tried: running the download again won't help
-            advice = (
-                f"`{DOWNLOAD_COMMAND}` found no such model on the hub: name one that exists in feeds.yaml "
-                "(settings.models.translation_overrides for a language pair, or summarizer)"
+    def __init__(self, model: str, cache_dir: Path, *, fallbacks: Sequence[str] = (), why: str | None = None) -> None:
+        """`why` replaces the default explanation (not a directory, not in the cache) and its advice."""
+        if why is None:
+            also = "".join(f" (nor its fallback {name!r})" for name in fallbacks)
+            if not_on_hub(cache_dir, model).exists():  # the download tried it: running it again won't help
+                advice = (
+                    f"`{DOWNLOAD_COMMAND}` found no such model on the hub: name one that exists in feeds.yaml "
+                    "(settings.models.translation_overrides for a language pair, or summarizer)"
+                )
+            else:
+                advice = f"run `{DOWNLOAD_COMMAND}` to fetch the configured models"
+            why = (
+                f"model {model!r}{also} is not available: it is not a local model directory and not in the model "
+                f"cache {str(cache_dir)!r}; {advice}"
             )
-        else:
-            advice = f"run `{DOWNLOAD_COMMAND}` to fetch the configured models"
-        super().__init__(
-            f"model {model!r}{also} is not available: it is not a local model directory and not in the model cache "
-            f"{str(cache_dir)!r}; {advice}"
-        )
+        super().__init__(why)
         self.model = model
         self.cache_dir = cache_dir
         self.fallbacks = tuple(fallbacks)
@@ -47,11 +50,9 @@ class ModelNotConvertedError(ModelUnavailableError):
     """The model is cached but has no up-to-date CTranslate2 conversion (the ctranslate2 backend loads only that)."""
 
     def __init__(self, model: str, cache_dir: Path) -> None:
-        EngineError.__init__(
-            self,
-            f"model {model!r} is cached but not converted for the ctranslate2 backend: run `{DOWNLOAD_COMMAND}`, "
+        super().__init__(
+            model,
+            cache_dir,
+            why=f"model {model!r} is cached but not converted for the ctranslate2 backend: run `{DOWNLOAD_COMMAND}`, "
             "which converts the configured models (or set NEWSBOT_BACKEND=transformers)",
         )
-        self.model = model
-        self.cache_dir = cache_dir
-        self.fallbacks = ()
