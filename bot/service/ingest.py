@@ -22,7 +22,7 @@ from bot.feeds.extract import extract_article, needs_extraction
 from bot.feeds.parse import parse_feed
 from bot.feeds.redirectors import is_redirector
 from bot.feeds.schedule import after_error, after_success
-from bot.feeds.types import Fetcher, ParsedEntry, Validators
+from bot.feeds.types import Fetcher, FetchResult, ParsedEntry, Validators
 from bot.service.context import Context
 from bot.service.feeds import FeedList
 from bot.service.notices import Notices
@@ -194,78 +194,85 @@ class Ingest:
         return decide(entries, known, store.known_story_urls(sorted(urls)))
 
     async def _follow_redirectors(self, feed: FeedRow, entries: Sequence[ParsedEntry]) -> list[ParsedEntry]:
-        """New entries whose link is a redirector (feedproxy, t.co ...) take the URL it leads to, under the fetch
-        rules and the pages' time budget; one that cannot be followed keeps its link, and the feed's log says so."""
-        known = await self.ctx.db(self.ctx.store.known_sources, feed.id, [e.guid for e in entries])
-        wanted = [e for e in entries if e.guid not in known and is_redirector(e.url)]
-        if not wanted:
+        """New entries whose link is a redirector (feedproxy, t.co ...) take the URL it leads to; one that cannot be
+        followed (or not in time) keeps its link."""
+        redirected = [e for e in entries if is_redirector(e.url)]
+        if not redirected:
             return list(entries)
-        limit = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
-        feed_host = URL(feed.url).raw_host or ""
+        known = await self.ctx.db(self.ctx.store.known_sources, feed.id, [e.guid for e in redirected])
+        wanted = [e for e in redirected if e.guid not in known]
 
-        async def final(entry: ParsedEntry) -> tuple[str, str | None]:
-            assert entry.url is not None
-            try:
-                async with limit:
-                    page = await self.fetcher.fetch(entry.url, private_host=feed_host)
-            except FeedError as e:
-                await self.ctx.db(
-                    self.ctx.store.log_feed_problem, feed.id, self.ctx.now(), f"redirect {entry.url}: {e.reason}"
-                )
-                return entry.guid, None
-            return entry.guid, page.final_url
+        async def final_url(entry: ParsedEntry, page: FetchResult) -> str | None:
+            return page.final_url
 
-        budget = self.ctx.settings.fetch_timeout * EXTRACTION_BUDGET
-        try:
-            found = dict(await asyncio.wait_for(asyncio.gather(*(final(e) for e in wanted)), budget))
-        except TimeoutError:
-            found = {}
-        return [replace(e, url=found[e.guid]) if found.get(e.guid) else e for e in entries]
+        found = await self._each_page(feed, wanted, final_url, what="redirect", late="redirects not followed in time")
+        return [replace(e, url=found[e.guid]) if e.guid in found else e for e in entries]
 
     async def _extract_pages(self, feed: FeedRow, decisions: Sequence[Decision]) -> dict[str, str]:
         """Full text for new teaser entries: fetch each page under the fetch rules; a failure keeps the feed's text.
+        A page that yields less than the feed already had is navigation or a paywall, not the article."""
+        wanted = [d.entry for d in decisions if d.action in ("new", "updated") and needs_extraction(d.entry)]
+
+        async def article(entry: ParsedEntry, page: FetchResult) -> str | None:
+            if page.content is None:
+                return None
+            text = await self._cpu(extract_article, page.content, url=page.final_url)
+            return text if text and len(text) > len(entry.text) else None
+
+        return await self._each_page(
+            feed,
+            wanted,
+            article,
+            what="article page",
+            late="article pages not fetched in time; their feed text was kept",
+        )
+
+    async def _each_page(
+        self,
+        feed: FeedRow,
+        entries: Sequence[ParsedEntry],
+        use: Callable[[ParsedEntry, FetchResult], Coroutine[Any, Any, T | None]],
+        *,
+        what: str,
+        late: str,
+    ) -> dict[str, T]:
+        """Fetch each entry's link and `use` the page: guid -> what `use` made of it (None is left out).
 
         Links come from the feed's content, so private addresses are allowed only on the feed's own host (an intranet
-        feed linking to its own pages), and the whole step has a time budget: pages not done by then keep their teaser.
-        """
-        wanted = [d.entry for d in decisions if d.action in ("new", "updated") and needs_extraction(d.entry)]
-        if not wanted:
+        feed linking to its own pages), and the whole step has a time budget: links not done by then are left out
+        (`late` says how many, in the feed's log). A failed fetch is logged as "`what` URL: reason"."""
+        if not entries:
             return {}
         limit = asyncio.Semaphore(MAX_CONCURRENT_PAGES)
         # The host as aiohttp connects to it (IDNA); a file:// feed has none, so its links get no private access.
         feed_host = URL(feed.url).raw_host or ""
         db, store = self.ctx.db, self.ctx.store
 
-        async def one(entry: ParsedEntry) -> tuple[str, str | None]:
+        async def one(entry: ParsedEntry) -> tuple[str, T | None]:
             assert entry.url is not None
             try:
                 async with limit:
                     page = await self.fetcher.fetch(entry.url, private_host=feed_host)
-                if page.content is None:
-                    return entry.guid, None
-                text = await self._cpu(extract_article, page.content, url=page.final_url)
+                return entry.guid, await use(entry, page)
             except FeedError as e:
-                await db(store.log_feed_problem, feed.id, self.ctx.now(), f"article page {entry.url}: {e.reason}")
+                await db(store.log_feed_problem, feed.id, self.ctx.now(), f"{what} {entry.url}: {e.reason}")
                 return entry.guid, None
-            # A page that yields less than the feed already had is navigation or a paywall, not the article.
-            return entry.guid, text if text and len(text) > len(entry.text) else None
 
-        tasks = [asyncio.create_task(one(entry)) for entry in wanted]
-        done, late = await asyncio.wait(tasks, timeout=self.ctx.settings.fetch_timeout * EXTRACTION_BUDGET)
-        for task in late:
+        tasks = [asyncio.create_task(one(entry)) for entry in entries]
+        done, unfinished = await asyncio.wait(tasks, timeout=self.ctx.settings.fetch_timeout * EXTRACTION_BUDGET)
+        for task in unfinished:
             task.cancel()
-        if late:
-            message = f"{len(late)} article pages not fetched in time; their feed text was kept"
-            await db(store.log_feed_problem, feed.id, self.ctx.now(), message)
-        texts = {}
+        if unfinished:
+            await db(store.log_feed_problem, feed.id, self.ctx.now(), f"{len(unfinished)} {late}")
+        found: dict[str, T] = {}
         for task in done:
             if task.exception() is not None:  # a bug in one page's handling must not cost the feed its entries
-                log.error("article extraction failed", exc_info=task.exception())
+                log.error("%s failed", what, exc_info=task.exception())
                 continue
-            guid, text = task.result()
-            if text:
-                texts[guid] = text
-        return texts
+            guid, value = task.result()
+            if value is not None:
+                found[guid] = value
+        return found
 
     async def _failed(
         self,
