@@ -4,12 +4,11 @@ backlogs, models, the bot's heartbeat (which `newsbot run` writes here too), and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.service.context import Context
+from bot.service.context import Context, background
 from bot.service.enrichment import Enrichment
 from bot.service.feeds import FeedList
 from bot.store.rows import FeedRow, Problem
@@ -46,11 +45,13 @@ class HealthCheck:
         self.enrichment = enrichment
 
     async def beat_forever(self, stop: asyncio.Event, *, every: float = 30.0) -> None:
-        """`newsbot run`'s heartbeat, every `every` seconds until `stop`."""
-        while not stop.is_set():
+        """`newsbot run`'s heartbeat, every `every` seconds until `stop`; a beat that fails (a locked database) is
+        logged and the next one comes as usual."""
+
+        async def beat() -> None:
             await self.ctx.db(self.ctx.store.beat, PROCESS, self.ctx.now(), os.getpid())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every)
+
+        await background("heartbeat", beat, stop, asyncio.Event(), every)
 
     async def report(self) -> Health:
         rows = await self.feeds.all()
