@@ -11,7 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from summarizer.detect import LinguaDetector  # noqa: E402
+from summarizer.detect import Evidence, LinguaDetector  # noqa: E402
+from summarizer.seq2seq import WEAK_DETECTION  # noqa: E402
 from summarizer.types import DEFAULT_LANGUAGES  # noqa: E402
 from tests.corpora import DUTCH, flores_lines, polish_feed_entries, snippet  # noqa: E402
 
@@ -93,6 +94,9 @@ def main() -> None:
         f" | {share(totals['plain_sent'], count):>11} {share(totals['plain_snip'], count):>11}"
     )
     print()
+    for name, found in (("sentences", full), ("snippets", short)):
+        print(calibration(name, found))
+    print()
     # Languages outside the offered set are named by their own code (then pivoted through opus-mt-mul-en).
     for name, code, texts in (("Polish (osm-pl feed)", "pl", polish_feed_entries()[0]), ("Dutch", "nl", DUTCH)):
         found = [detection.lang for detection in detector.detect_many(texts)]
@@ -103,6 +107,20 @@ def main() -> None:
     print(f"detector: built and warmed in {built:.2f} s; {2 * count} texts in {swept:.2f} s")
     print(f"max RSS: {rss_before:.0f} MB before the detector, {rss_ours:.0f} MB after the sweep")
     print(f"         (+{rss_ours - rss_before:.0f} MB: high-accuracy models of {len(languages)} languages + screen)")
+
+
+def calibration(name: str, found: dict[str, list[Evidence]]) -> str:
+    """Whether the confidence knows when it doesn't know: right answers reported weak (with no hint these go through
+    the multilingual model), wrong ones reported sure."""
+    decided = [(evidence.decide(), lang) for lang, evidences in found.items() for evidence in evidences]
+    right = [d.confidence for d, lang in decided if d.lang == lang]
+    wrong = [d.confidence for d, lang in decided if d.lang != lang]
+    weak = sum(c < WEAK_DETECTION for c in right)
+    sure = sum(c >= 0.9 for c in wrong)
+    return (
+        f"confidence, {name}: {weak}/{len(right)} right answers below {WEAK_DETECTION} (weak: via mul-en unhinted), "
+        f"{sure}/{len(wrong)} wrong answers at 0.9 or more"
+    )
 
 
 if __name__ == "__main__":

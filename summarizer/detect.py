@@ -114,6 +114,7 @@ class Evidence:
         answer, at its prior probability; without a hint that is `und` (confidence 0).
         """
         hinted = normalize_hint(hint, self.languages)
+        ours = 1.0  # the probability that the text is in one of our languages at all
         rescued = False  # only the hint keeps the text among our languages: then only the hinted one may win
         if self.outsider is not None:
             odds = self.configured_share / max(1.0 - self.configured_share, 1e-300)
@@ -121,9 +122,12 @@ class Evidence:
             rescued = hinted is not None and odds < cutoff
             if hinted is not None:  # a hint naming one of ours raises the odds that the text is in one of ours
                 odds *= HINT_RELIABILITY / (1 - HINT_RELIABILITY)
-            if not self.scores or odds < cutoff:
+            # The cutoff is a prior (1 / cutoff to 1 that a feed carries one of our languages): folded with the
+            # screen's odds it gives the probability that the text is in one of ours, 0.5 at the cutoff.
+            ours = odds / (odds + cutoff)
+            if not self.scores or ours < 0.5:
                 # A language we offer no reader, but still one to pivot into English (Polish, Dutch ...).
-                return self._outsider()
+                return self._outsider(ours)
         if not self.scores:
             return Detection(hinted, HINT_RELIABILITY) if hinted else Detection(UNDETERMINED, 0.0)
         posterior = dict(self.scores)
@@ -133,13 +137,14 @@ class Evidence:
                 posterior[lang] += math.log(HINT_RELIABILITY) if lang == hinted else others
         top = max(posterior, key=posterior.__getitem__)
         if rescued and top != hinted:  # the hint spoke for its own language, not for a third one
-            return self._outsider()
+            return self._outsider(ours)
         total = sum(math.exp(value - posterior[top]) for value in posterior.values())
-        return Detection(top, round(1.0 / total, 6))  # a configured language, or Chinese/Japanese told apart
+        # A configured language, or Chinese/Japanese told apart: sure among ours, times the chance it is one of ours.
+        return Detection(top, round(ours / total, 6))
 
-    def _outsider(self) -> Detection:
+    def _outsider(self, ours: float) -> Detection:
         assert self.outsider is not None
-        return Detection(self.outsider, round(1.0 - self.configured_share, 6))
+        return Detection(self.outsider, round(1.0 - ours, 6))
 
 
 def normalize_hint(hint: str | None, languages: Sequence[str]) -> str | None:

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from summarizer.detect import Evidence, LinguaDetector, detect_language, normalize_hint
+from summarizer.seq2seq import WEAK_DETECTION
 from summarizer.types import DEFAULT_LANGUAGES, UNDETERMINED, Detection
 from tests.corpora import DUTCH, FLORES_FILES, ITALIAN_ARTICLE, flores_lines, polish_feed_entries, snippet
 
@@ -93,8 +94,9 @@ def test_a_hint_rescues_only_its_own_language_from_the_screen() -> None:
     assert english_looking.decide("de").lang == "nl"  # not "en": the German hint said nothing for English
     german_looking = Evidence({"en": -20.0, "de": -1.0, "it": -25.0}, languages, outsider="nl", configured_share=5e-5)
     assert german_looking.decide().lang == "nl"
-    assert german_looking.decide("de") == Detection("de", german_looking.decide("de").confidence)
-    assert german_looking.decide("de").confidence > 0.99
+    # Rescued, but the screen's doubt stays in the confidence: odds 5e-5 x 9 (the hint) against the 1e-4 cutoff.
+    assert german_looking.decide("de").lang == "de"
+    assert german_looking.decide("de").confidence == pytest.approx(4.5e-4 / (4.5e-4 + 1e-4), abs=1e-3)
     clear = Evidence({"en": -1.0, "de": -20.0, "it": -25.0}, languages, outsider="nl", configured_share=0.3)
     assert clear.decide("de").lang == "en"  # no rescue needed: the evidence decides as always
 
@@ -191,3 +193,19 @@ def test_chinese_is_not_japanese_when_only_japanese_is_configured() -> None:
     assert detector.detect("他称，他制作了一个 WiFi 门铃。").lang == "zh"
     assert detector.detect("一年内，一个感染者可能会感染 10 至 15 名密切接触者。").lang == "zh"
     assert detector.detect("今日は晴れです。").lang == "ja"
+
+
+def test_the_screens_doubt_is_folded_into_the_confidence() -> None:
+    """The accurate models are sure among our languages; the confidence also says how sure the screen is that the text
+    is in one of ours: near the cutoff it is about even, so an unhinted text goes through the multilingual model."""
+    languages = ("en", "de", "it")
+    scores = {"en": -20.0, "de": -1.0, "it": -25.0}
+    sure = Evidence(scores, languages)  # the screen's top language is one of ours
+    assert sure.decide() == Detection("de", pytest.approx(1.0, abs=1e-6))
+    shares = (0.5, 1e-2, 1e-3, 2e-4, 1.01e-4)
+    confidences = [Evidence(scores, languages, outsider="nl", configured_share=s).decide().confidence for s in shares]
+    assert [Evidence(scores, languages, outsider="nl", configured_share=s).decide().lang for s in shares] == ["de"] * 5
+    assert confidences == sorted(confidences, reverse=True)
+    assert confidences[0] > 0.999 and 0.6 < confidences[3] < 0.7 and confidences[4] < WEAK_DETECTION + 0.01
+    below = Evidence(scores, languages, outsider="nl", configured_share=5e-5).decide()
+    assert below.lang == "nl" and below.confidence == pytest.approx(1 - 5e-5 / (5e-5 + 1e-4), abs=1e-3)
