@@ -120,10 +120,11 @@ class Evidence:
             odds = self.configured_share / max(1.0 - self.configured_share, 1e-300)
             cutoff = OUTSIDER_MAX_SHARE / (1 - OUTSIDER_MAX_SHARE)
             rescued = hinted is not None and odds < cutoff
-            if hinted is not None:  # a hint naming one of ours raises the odds that the text is in one of ours
-                odds *= HINT_RELIABILITY / (1 - HINT_RELIABILITY)
             # The cutoff is a prior (1 / cutoff to 1 that a feed carries one of our languages): folded with the
             # screen's odds it gives the probability that the text is in one of ours, 0.5 at the cutoff.
+            unhinted = odds / (odds + cutoff)
+            if hinted is not None:  # a hint naming one of ours raises the odds that the text is in one of ours
+                odds *= HINT_RELIABILITY / (1 - HINT_RELIABILITY)
             ours = odds / (odds + cutoff)
             if not self.scores or ours < 0.5:
                 # A language we offer no reader, but still one to pivot into English (Polish, Dutch ...).
@@ -136,8 +137,8 @@ class Evidence:
             for lang in posterior:
                 posterior[lang] += math.log(HINT_RELIABILITY) if lang == hinted else others
         top = max(posterior, key=posterior.__getitem__)
-        if rescued and top != hinted:  # the hint spoke for its own language, not for a third one
-            return self._outsider(ours)
+        if rescued and top != hinted:  # the hint spoke for its own language, not for a third one: it lends no odds
+            return self._outsider(unhinted)
         total = sum(math.exp(value - posterior[top]) for value in posterior.values())
         # A configured language, or Chinese/Japanese told apart: sure among ours, times the chance it is one of ours.
         return Detection(top, round(ours / total, 6))

@@ -92,6 +92,8 @@ def test_a_hint_rescues_only_its_own_language_from_the_screen() -> None:
     english_looking = Evidence({"en": -1.0, "de": -20.0, "it": -25.0}, languages, outsider="nl", configured_share=5e-5)
     assert english_looking.decide().lang == "nl"
     assert english_looking.decide("de").lang == "nl"  # not "en": the German hint said nothing for English
+    # and the outsider is as sure as without the hint, which spoke for German only
+    assert english_looking.decide("de").confidence == english_looking.decide().confidence > 0.6
     german_looking = Evidence({"en": -20.0, "de": -1.0, "it": -25.0}, languages, outsider="nl", configured_share=5e-5)
     assert german_looking.decide().lang == "nl"
     # Rescued, but the screen's doubt stays in the confidence: odds 5e-5 x 9 (the hint) against the 1e-4 cutoff.
