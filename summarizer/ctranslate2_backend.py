@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,12 @@ from summarizer.types import EngineConfig
 class Ct2Seq2SeqModel(Seq2SeqModel):
     """A converted model on a ctranslate2.Translator, with the original model's tokenizer and generation options."""
 
-    def __init__(self, name: str, tokenizer: Any, positions: int, translator: Any, generation: Any, vocab: set[str]):
+    def __init__(
+        self, name: str, tokenizer: Any, positions: int, translator: Any, generation: Any, vocab: set[str]
+    ) -> None:
         super().__init__(name, tokenizer, positions)
         self.translator = translator
+        self.workers = max(1, int(translator.num_translators))
         self._options: dict[str, Any] = {
             "no_repeat_ngram_size": int(generation.no_repeat_ngram_size or 0),
             "repetition_penalty": float(generation.repetition_penalty or 1.0),
@@ -49,30 +53,70 @@ class Ct2Seq2SeqModel(Seq2SeqModel):
         self, batches: Sequence[Sequence[str]], *, beams: int, lengths: Sequence[tuple[int, int]]
     ) -> list[list[str]]:
         """Every batch submitted at once: the translator's workers (one per core) run them side by side, each
-        batch decoded exactly as alone (its own lengths and padding)."""
+        batch decoded exactly as alone (its own lengths and padding).
+
+        So that no worker waits while another works: fewer batches than workers are split (a batch of 8 summaries
+        to translate runs as 2 of 4 on 2 cores), and the costliest go first, so the last to finish is a small one.
+        Outputs come back per batch as given."""
         with self._lock:
-            pending = []
-            for texts, (low, high) in zip(batches, lengths, strict=True):
+            jobs = []
+            for number, (texts, (low, high)) in enumerate(zip(batches, lengths, strict=True)):
                 encoded = self.tokenizer(list(texts), truncation=True, max_length=self._max_input_with_specials)
                 sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
-                prefix = {"target_prefix": [self._prefix] * len(sources)} if self._prefix else {}
-                longest = high - (1 if self._forced_eos else 0)
-                pending.append(
-                    self.translator.translate_batch(
-                        sources,
-                        beam_size=beams,
-                        min_decoding_length=min(low, longest),  # a forced end outranks a minimum, as there
-                        max_decoding_length=longest,
-                        asynchronous=True,
-                        **prefix,
-                        **self._options,
-                    )
-                )
-            outputs = []
-            for results in pending:
+                jobs.append(_Job(number, 0, sources, low, high))
+            jobs = _spread(jobs, self.workers)
+            pending = [(job, self._submit(job, beams)) for job in sorted(jobs, key=lambda j: -j.cost(beams))]
+            outputs: list[list[str]] = [[""] * len(texts) for texts in batches]
+            for job, results in pending:
                 ids = [self.tokenizer.convert_tokens_to_ids(result.result().hypotheses[0]) for result in results]
-                outputs.append([text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)])
+                texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
+                outputs[job.batch][job.start : job.start + len(texts)] = [text.strip() for text in texts]
         return outputs
+
+    def _submit(self, job: _Job, beams: int) -> Any:
+        prefix = {"target_prefix": [self._prefix] * len(job.sources)} if self._prefix else {}
+        longest = job.high - (1 if self._forced_eos else 0)
+        return self.translator.translate_batch(
+            job.sources,
+            beam_size=beams,
+            min_decoding_length=min(job.low, longest),  # a forced end outranks a minimum, as there
+            max_decoding_length=longest,
+            asynchronous=True,
+            **prefix,
+            **self._options,
+        )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A run of one given batch's texts (from `start`), tokenized, with the batch's (low, high) new tokens."""
+
+    batch: int
+    start: int
+    sources: list[list[str]]
+    low: int
+    high: int
+
+    def cost(self, beams: int) -> int:
+        """Rough work: the padded input read once, every beam's output written."""
+        return len(self.sources) * (max(map(len, self.sources), default=0) + beams * self.high)
+
+    def halves(self) -> tuple[_Job, _Job]:
+        middle = len(self.sources) // 2
+        first = _Job(self.batch, self.start, self.sources[:middle], self.low, self.high)
+        return first, _Job(self.batch, self.start + middle, self.sources[middle:], self.low, self.high)
+
+
+def _spread(jobs: list[_Job], workers: int) -> list[_Job]:
+    """Jobs split in halves, the largest first, until every worker has one (or none holds two texts)."""
+    jobs = list(jobs)
+    while len(jobs) < workers:
+        largest = max(jobs, key=lambda job: len(job.sources))
+        if len(largest.sources) < 2:
+            break
+        jobs.remove(largest)
+        jobs += largest.halves()
+    return jobs
 
 
 def load_ct2(name: str, config: EngineConfig) -> Ct2Seq2SeqModel:

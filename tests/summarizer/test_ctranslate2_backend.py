@@ -102,6 +102,29 @@ def test_raw_generate_with_min_and_max_lengths_matches_token_for_token(
             assert max(len(row) for row in ids) <= high
 
 
+def test_batches_are_spread_over_the_workers_costliest_first_and_come_back_in_order(
+    converted: EngineConfig, tiny_models: TinyModels
+) -> None:
+    model = load_ct2(str(tiny_models.it_en), replace(converted, torch_threads=2))
+    assert model.workers == 2
+    sentences = flores_lines("ita_Latn", 7)
+    alone = [model.generate([sentence], beams=1, min_new_tokens=0, max_new_tokens=12)[0] for sentence in sentences]
+    assert len(set(alone)) == 7
+    real, submitted = model.translator, []
+
+    class Counting:
+        def translate_batch(self, sources: list[list[str]], **options: object) -> object:
+            submitted.append(len(sources))
+            return real.translate_batch(sources, **options)
+
+    model.translator = Counting()
+    one_batch = model.generate_batches([sentences], beams=1, lengths=[(0, 12)])
+    assert one_batch == [alone] and sorted(submitted) == [3, 4]  # one batch of 7 on 2 workers: 3 and 4
+    submitted.clear()
+    two = model.generate_batches([sentences[:1], sentences[1:]], beams=1, lengths=[(0, 12), (0, 12)])
+    assert two == [alone[:1], alone[1:]] and submitted == [6, 1]  # enough batches: kept, the larger one first
+
+
 def test_int8_conversion_runs_and_keeps_outputs_apart(tiny_models: TinyModels, converted: EngineConfig) -> None:
     config = replace(converted, quantize=True)
     assert locate_converted(str(tiny_models.it_en), config) is None  # float32 and int8 are converted apart
