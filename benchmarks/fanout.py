@@ -215,7 +215,8 @@ async def fanout(subscribers: int, scale: float) -> dict[str, Any]:
 
 async def during_enrichment(articles: int) -> dict[str, Any]:
     """A batch of real-size random-weight models (benchmarks/engine.py's) on the model thread while /help is probed."""
-    from engine import ARTICLE, SUMMARY_TOKENS, build_models
+    from engine import SUMMARY_TOKENS
+    from random_models import ARTICLE, build_models
 
     from summarizer.engine import make_engine
     from summarizer.types import EngineConfig
