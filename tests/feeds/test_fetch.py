@@ -14,7 +14,8 @@ import pytest
 
 from bot.config import USER_AGENT
 from bot.errors import FeedError, HTTPStatusError, UnsafeURLError
-from bot.feeds.fetch import HttpFetcher, parse_max_age, parse_retry_after
+from bot.feeds.fetch import HttpFetcher
+from bot.feeds.http_headers import parse_max_age, parse_retry_after
 from bot.feeds.types import Validators
 from tests.httpserver import FeedServer, Route, gzip_bomb, huge_body, redirect, stall
 from tests.memory import rss_growth_mb

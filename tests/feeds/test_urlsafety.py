@@ -295,7 +295,7 @@ async def test_guarded_connections_dial_the_checked_address(
         dialled.append(host)
         return [ipaddress.IPv4Address("127.0.0.1")]
 
-    monkeypatch.setattr("bot.feeds.fetch.public_addresses", approved)
+    monkeypatch.setattr("bot.feeds.guarded_connect.public_addresses", approved)
     async with HttpFetcher(
         timeout=2.0, allow_private=False, resolver=resolver_for({"pinned.example": [PUBLIC_IP]})
     ) as f:
