@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
+from summarizer.ctranslate2_backend import imported_ctranslate2
 from summarizer.download import CONVERTED_FROM, converted_path, locate_converted, locate_model, source_stamp
 from summarizer.errors import ModelDownloadError
 from summarizer.models import configured_models
@@ -26,6 +27,7 @@ def convert_model(name: str, config: EngineConfig) -> Path | None:
     source = locate_model(name, config.model_dir)
     if source is None:
         return None
+    imported_ctranslate2()  # before its converters: they import it
     from ctranslate2.converters import TransformersConverter
 
     target = converted_path(name, config)

@@ -5,6 +5,8 @@ summary, summary translation out of English, a multi-target model's token); a mo
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -123,6 +125,22 @@ def test_batches_are_spread_over_the_workers_costliest_first_and_come_back_in_or
     submitted.clear()
     two = model.generate_batches([sentences[:1], sentences[1:]], beams=1, lengths=[(0, 12), (0, 12)])
     assert two == [alone[:1], alone[1:]] and submitted == [6, 1]  # enough batches: kept, the larger one first
+
+
+def test_ctranslate2_threads_sleep_while_they_wait_and_torch_keeps_its_default() -> None:
+    """OpenMP reports its settings as each copy loads: ctranslate2's first (no spinning), torch's after (its own)."""
+    script = (
+        "import os; from summarizer.ctranslate2_backend import imported_ctranslate2; imported_ctranslate2(); "
+        "assert 'OMP_WAIT_POLICY' not in os.environ; print('---', file=__import__('sys').stderr); import torch"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env={**env, "OMP_DISPLAY_ENV": "VERBOSE"}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    ours, theirs = done.stderr.split("---", 1)
+    assert "GOMP_SPINCOUNT = '0'" in ours
+    assert "GOMP_SPINCOUNT = '300000'" in theirs
 
 
 def test_int8_conversion_runs_and_keeps_outputs_apart(tiny_models: TinyModels, converted: EngineConfig) -> None:
