@@ -11,7 +11,7 @@ from bot.cli.common import err, friendly, out
 from bot.config import load_settings
 from bot.engine_config import engine_config
 from bot.errors import ModelError, UsageError
-from bot.feeds.feedlist import load_feed_list
+from bot.feeds.feedlist_load import load_feed_list
 from summarizer.errors import EngineError
 
 

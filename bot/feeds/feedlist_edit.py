@@ -20,17 +20,12 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
-from bot.feeds.feedlist import (
-    AddResult,
-    FeedEntry,
-    FeedLike,
-    FeedList,
-    check_feed_url,
+from bot.feeds.feedlist import AddResult, FeedEntry, FeedLike, FeedList, check_feed_url, normalize_url
+from bot.feeds.feedlist_load import (
     describe_error,
     error_location,
     key_path,
     missing_file,
-    normalize_url,
     parse_yaml,
     read_file,
     validate_doc,

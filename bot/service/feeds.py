@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.errors import ConfigError, FeedError, UnknownFeedError, UnsafeURLError
-from bot.feeds import feedlist, feedlist_edit, opml
+from bot.feeds import feedlist, feedlist_edit, feedlist_load, opml
 from bot.feeds.parse import parse_feed
 from bot.feeds.types import Fetcher, ParsedFeed
 from bot.feeds.urlsafety import check_url
@@ -54,7 +54,7 @@ class FeedList:
             mtime = None  # load_feed_list says what is wrong with the path
         if force or self._loaded is None or mtime != self._loaded_mtime:
             try:
-                loaded = feedlist.load_feed_list(path)
+                loaded = feedlist_load.load_feed_list(path)
             except ConfigError:
                 if self._loaded is None or force:
                     raise

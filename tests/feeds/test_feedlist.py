@@ -16,8 +16,9 @@ from bot.config import load_settings
 from bot.engine_config import engine_config
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
 from bot.feeds import feedlist_edit
-from bot.feeds.feedlist import FeedEntry, load_feed_list, normalize_url
+from bot.feeds.feedlist import FeedEntry, normalize_url
 from bot.feeds.feedlist_edit import add_feed, add_feeds, ensure_not_listed, remove_feed, set_enabled
+from bot.feeds.feedlist_load import load_feed_list
 from bot.feeds.opml import OpmlFeed
 from summarizer.types import EngineConfig
 from tests.corpora import ROOT
