@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
-import random
-import re
 import resource
 import sqlite3
 import statistics
@@ -31,7 +28,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,163 +38,21 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from bot.ask.answer import BM25_WEIGHT, VECTOR_WEIGHT, fuse  # noqa: E402
-from bot.ask.fts import terms  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.feeds.dedupe import content_hash, decide  # noqa: E402
-from bot.feeds.types import ParsedEntry  # noqa: E402
 from bot.service import Service, make_service  # noqa: E402
 from bot.service.ask import CANDIDATES  # noqa: E402
 from bot.service.indexing import best_rows, similarities  # noqa: E402
-from bot.store import open_store  # noqa: E402
 from summarizer.embed import make_embedder  # noqa: E402
 from tests.qa_corpus import CorpusEngine  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "mt_sum" / "newstest2009"
-LANGUAGES = {"deu": "de", "eng": "en", "fra": "fr", "ita": "it", "spa": "es"}
-NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # a Wednesday
-SPAN_DAYS = 365
-SCOPES = {
-    "en": "this week",
-    "it": "la settimana scorsa",
-    "de": "letzte Woche",
-    "fr": "cette semaine",
-    "es": "esta semana",
-}
-SCOPED_SHARE = 0.1  # of the questions
-SAVE_BATCH = 5000  # stories per save_entries call (one transaction each)
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from ask_corpus import NOW, SCOPES, build_in_child, make_questions, plan_stories, read_corpus  # noqa: E402
+
 GOAL_P95_MS = 50.0
 NAIVE_QUERIES = 3
-_WORD = re.compile(r"[^\W_]+")
 T = TypeVar("T")
 
 
-# -- the corpus and the stories ---------------------------------------------------------------------------------------
-def read_corpus(lines: int | None) -> dict[str, list[str]]:
-    """lang -> its sentences, line-aligned across languages (newstest is a parallel corpus)."""
-    corpus = {}
-    for suffix, lang in LANGUAGES.items():
-        text = (CORPUS / f"newstest2009.{suffix}").read_text(encoding="utf-8")
-        corpus[lang] = [" ".join(line.split()) for line in text.splitlines()][:lines]
-    return corpus
-
-
-def plan_stories(count: int, length: int, seed: int) -> list[tuple[str, int, int, datetime]]:
-    """(language, first line, lines, published) per story: a headline line and 2-4 lines of text."""
-    rng = random.Random(seed)
-    langs = list(LANGUAGES.values())
-    plans = []
-    for _ in range(count):
-        size = rng.randint(3, 5)
-        published = NOW - timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))
-        plans.append((rng.choice(langs), rng.randrange(length - size), size, published))
-    return plans
-
-
-def make_questions(
-    corpus: dict[str, list[str]], plans: list[tuple[str, int, int, datetime]], count: int, seed: int
-) -> list[tuple[str, bool]]:
-    """(question, has a date scope): 2-5 content words of a random story's sentence, in its language; some name a
-    date range in words."""
-    rng = random.Random(seed + 1)
-    questions: list[tuple[str, bool]] = []
-    while len(questions) < count:
-        lang, start, size, _ = rng.choice(plans)
-        sentence = corpus[lang][start + rng.randrange(size)]
-        words = [w for w in _WORD.findall(sentence) if len(w) > 2 and terms(w)]
-        if len(words) < 2:
-            continue
-        take = rng.randint(2, min(5, len(words)))
-        first = rng.randrange(len(words) - take + 1)
-        question = " ".join(words[first : first + take])
-        scoped = rng.random() < SCOPED_SHARE
-        questions.append((f"{question} {SCOPES[lang]}" if scoped else question, scoped))
-    return questions
-
-
-def build(db: Path, stories: int, lines: int | None, seed: int) -> dict[str, float]:
-    """Child process: the database with `stories` stories, their FTS5 rows and their vectors; seconds per step."""
-    seconds: dict[str, float] = {}
-    corpus = read_corpus(lines)
-    plans = plan_stories(stories, min(len(c) for c in corpus.values()), seed)
-
-    started = time.perf_counter()
-    used = sorted({(lang, start + n) for lang, start, size, _ in plans for n in range(size)})
-    texts = sorted({corpus[lang][i] for lang, i in used})
-    vectors = make_embedder("e5").passages(texts)
-    by_text = {text: vectors[n] for n, text in enumerate(texts)}
-    seconds["embed"] = time.perf_counter() - started
-    seconds["sentences"] = len(texts)
-
-    store = open_store(db)
-    started = time.perf_counter()
-    store.sync_feeds([(f"https://{lang}.bench.example/feed", f"Wire {lang}", lang, None, True) for lang in SCOPES], NOW)
-    feed_ids = {f.lang: f.id for f in store.list_feeds()}
-    for lang, feed_id in feed_ids.items():
-        entries = []
-        for n, (story_lang, start, size, published) in enumerate(plans):
-            if story_lang == lang:
-                lines_of = corpus[lang][start : start + size]
-                entries.append(
-                    ParsedEntry(
-                        guid=str(n),
-                        url=f"https://{lang}.bench.example/{n}",
-                        title=lines_of[0],
-                        text=" ".join(lines_of[1:]),
-                        published=published.isoformat(timespec="seconds"),
-                    )
-                )
-        for at in range(0, len(entries), SAVE_BATCH):
-            batch = entries[at : at + SAVE_BATCH]
-            store.save_entries(feed_id, decide(batch, {}, {}), NOW)
-    seconds["save"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    conn = store.conn
-    ids = {url: int(i) for i, url in conn.execute("SELECT id, url FROM stories")}
-    conn.execute("BEGIN IMMEDIATE")  # every save_enrichment below joins this one transaction
-    for n, (lang, start, size, _) in enumerate(plans):
-        own, english = corpus[lang][start : start + size], corpus["en"][start : start + size]
-        store.save_enrichment(
-            ids[f"https://{lang}.bench.example/{n}"],
-            NOW,
-            lang=lang,
-            lang_confidence=1.0,
-            title_en=english[0],
-            text_en=" ".join(english[1:]),
-            summary_en=" ".join(english[1:3]),
-            translated=True,
-            models={"translate": "newstest2009 reference translation"},
-            source_hash=content_hash(own[0], " ".join(own[1:])),
-        )
-    conn.commit()
-    seconds["enrich"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    rows = []
-    for n, (lang, start, size, _) in enumerate(plans):
-        own = corpus[lang][start : start + size]
-        mean = np.mean([by_text[s] for s in own], axis=0)
-        rows.append(
-            (
-                ids[f"https://{lang}.bench.example/{n}"],
-                content_hash(own[0], " ".join(own[1:])),
-                mean / np.linalg.norm(mean),
-            )
-        )
-    store.save_vectors("e5", rows)
-    seconds["vectors"] = time.perf_counter() - started
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return seconds
-
-
-def build_in_child(db: Path, stories: int, lines: int | None, seed: int) -> dict[str, float]:
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(build, (db, stories, lines, seed))
-
-
-# -- measuring --------------------------------------------------------------------------------------------------------
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

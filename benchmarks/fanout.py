@@ -214,7 +214,7 @@ async def fanout(subscribers: int, scale: float) -> dict[str, Any]:
 
 
 async def during_enrichment(articles: int) -> dict[str, Any]:
-    """A batch of real-size random-weight models (benchmarks/engine.py's) on the model thread while /help is probed."""
+    """Real-size random-weight models (benchmarks/random_models.py) enriching a batch while /help is probed."""
     from engine import SUMMARY_TOKENS
     from random_models import ARTICLE, build_models
 

@@ -41,7 +41,6 @@ DISTILBART: dict[str, Any] = {
     "decoder_ffn_dim": 4096,
     "max_position_embeddings": 1024,
 }
-TRANSLATE_BEAMS, SUMMARY_BEAMS = 2, 4
 SUMMARY_BEAMS = 4  # the engine's default, in the summarizer's generation config
 
 

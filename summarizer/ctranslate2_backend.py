@@ -56,7 +56,7 @@ class Ct2Seq2SeqModel(Seq2SeqModel):
         self, batches: Sequence[Sequence[str]], *, beams: int, lengths: Sequence[tuple[int, int]]
     ) -> list[list[str]]:
         """Every batch submitted at once: the translator's workers (one per core) run them side by side, each
-        batch decoded exactly as alone (its own lengths and padding).
+        batch with its own lengths (padding is masked: which texts share a batch changes only the speed).
 
         So that no worker waits while another works: fewer batches than workers are split (a batch of 8 summaries
         to translate runs as 2 of 4 on 2 cores), and the costliest go first, so the last to finish is a small one.
@@ -64,6 +64,8 @@ class Ct2Seq2SeqModel(Seq2SeqModel):
         with self._lock:
             jobs = []
             for number, (texts, (low, high)) in enumerate(zip(batches, lengths, strict=True)):
+                if not texts:
+                    continue
                 encoded = self.tokenizer(list(texts), truncation=True, max_length=self._max_input_with_specials)
                 sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
                 jobs.append(_Job(number, 0, sources, low, high))
@@ -113,7 +115,7 @@ class _Job:
 def _spread(jobs: list[_Job], workers: int) -> list[_Job]:
     """Jobs split in halves, the largest first, until every worker has one (or none holds two texts)."""
     jobs = list(jobs)
-    while len(jobs) < workers:
+    while jobs and len(jobs) < workers:
         largest = max(jobs, key=lambda job: len(job.sources))
         if len(largest.sources) < 2:
             break
@@ -122,8 +124,9 @@ def _spread(jobs: list[_Job], workers: int) -> list[_Job]:
     return jobs
 
 
-def load_ct2(name: str, config: EngineConfig) -> Ct2Seq2SeqModel:
-    """A converted model and the original's tokenizer, config and generation options (never from the network)."""
+def load_ct2(name: str, config: EngineConfig, *, summarizer: bool = False) -> Ct2Seq2SeqModel:
+    """A converted model and the original's tokenizer, config and generation options (never from the network);
+    `summarizer` for the model the engine summarizes with, whose batches are few and long."""
     ctranslate2 = imported_ctranslate2()
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
@@ -137,10 +140,11 @@ def load_ct2(name: str, config: EngineConfig) -> Ct2Seq2SeqModel:
     # Batches side by side, one worker per core, rather than one batch over all cores: on 2 cores that ran the
     # translation steps' many short batches 1.9x as fast (benchmarks/engine.py). Workers share the weights.
     workers = config.torch_threads or os.cpu_count() or 1
-    # The summarizer's batches are few and long (capped by tokens): 3 batches on 2 workers leave one idle for the last.
-    # Each of its workers gets a thread per core, so a worker alone uses them all; while both work, their threads
-    # take turns (they sleep while they wait: imported_ctranslate2). On 2 cores: the summary step 12% faster.
-    threads = workers if name == config.summarizer_model else 1
+    # The summarizer's batches are few and long (capped by tokens): 3 batches on 2 workers leave one idle for the
+    # last. Each of its workers gets 2 threads, so a worker left alone uses 2 cores; while all work, twice as many
+    # threads as cores take turns (they sleep while they wait: imported_ctranslate2). On 2 cores the summary step
+    # took 13% less time.
+    threads = min(2, workers) if summarizer else 1
     translator = ctranslate2.Translator(
         str(converted), device="cpu", compute_type="default", inter_threads=workers, intra_threads=threads
     )
@@ -152,16 +156,18 @@ def imported_ctranslate2() -> ModuleType:
     """ctranslate2, imported so that its OpenMP threads sleep rather than spin while they wait for work (unless
     OMP_WAIT_POLICY says otherwise): a spinning thread would hold the core another worker's thread needs.
 
-    OpenMP reads the variable once, when ctranslate2's own copy of it loads; it is put back after, so torch's
-    OpenMP (a copy of its own, loaded before or after) keeps its default."""
+    OpenMP reads the variable once, when ctranslate2's own copy of it loads (its wheel bundles its own libgomp);
+    it is taken away after, so torch's OpenMP (another copy, loaded before or after) keeps its default. The one
+    place outside bot/config.py that touches the environment: a library's load-time knob, not a setting."""
     if "ctranslate2" not in sys.modules:
-        given = os.environ.get("OMP_WAIT_POLICY")
-        os.environ["OMP_WAIT_POLICY"] = given or "PASSIVE"
+        unset = "OMP_WAIT_POLICY" not in os.environ
+        if unset:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
         try:
             importlib.import_module("ctranslate2")
         finally:
-            if given is None:
-                del os.environ["OMP_WAIT_POLICY"]
+            if unset:
+                os.environ.pop("OMP_WAIT_POLICY", None)
     return sys.modules["ctranslate2"]
 
 
@@ -190,5 +196,5 @@ class CTranslate2Engine(Seq2SeqEngine):
     def _check_available(self, name: str, config: EngineConfig) -> None:
         _located(name, config)
 
-    def _load(self, name: str) -> Seq2SeqModel:
-        return load_ct2(name, self.config)
+    def _load(self, name: str, *, summarizer: bool = False) -> Seq2SeqModel:
+        return load_ct2(name, self.config, summarizer=summarizer)

@@ -92,8 +92,9 @@ class Seq2SeqEngine(ABC):
         """Raise ModelUnavailableError unless the model setting `name` can be loaded."""
 
     @abstractmethod
-    def _load(self, name: str) -> Seq2SeqModel:
-        """The model setting `name`, loaded (a missing one raises ModelUnavailableError)."""
+    def _load(self, name: str, *, summarizer: bool = False) -> Seq2SeqModel:
+        """The model setting `name`, loaded (a missing one raises ModelUnavailableError); `summarizer` when it is
+        the one the engine summarizes with (a backend may run it differently)."""
 
     def detect_language(self, text: str, hint: str | None = None) -> Detection:
         return self._language_detector().detect(text, hint)
@@ -242,7 +243,7 @@ class Seq2SeqEngine(ABC):
     def _summarizer_model(self) -> Seq2SeqModel:
         with self._lock:
             if self._summarizer is None:
-                self._summarizer = self._load(self.config.summarizer_model)
+                self._summarizer = self._load(self.config.summarizer_model, summarizer=True)
             return self._summarizer
 
     def _translator(self, src: str, tgt: str) -> tuple[Seq2SeqModel, str | None]:

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,35 @@ def test_batches_are_spread_over_the_workers_costliest_first_and_come_back_in_or
     submitted.clear()
     two = model.generate_batches([sentences[:1], sentences[1:]], beams=1, lengths=[(0, 12), (0, 12)])
     assert two == [alone[:1], alone[1:]] and submitted == [6, 1]  # enough batches: kept, the larger one first
+    assert model.generate_batches([], beams=1, lengths=[]) == []
+    assert model.generate_batches([[]], beams=1, lengths=[(0, 12)]) == [[]] and len(submitted) == 2
+
+
+def test_nothing_to_generate_generates_nothing(converted: EngineConfig) -> None:
+    """A text no longer than a summary is its own: the summary step then has no batch at all."""
+    engine = make_engine(replace(converted, torch_threads=2))
+    assert engine.summarize(["A short text."])[0] == ["A short text."]
+    assert engine.translate([""], "it", "en").texts == [""]
+
+
+def test_the_summarizer_gets_two_threads_per_worker_and_translators_one(
+    converted: EngineConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctranslate2
+
+    made: list[tuple[str, int]] = []
+    real = ctranslate2.Translator
+
+    def recording(path: str, **options: Any) -> Any:
+        assert options["inter_threads"] == 2
+        made.append((Path(path).name, options["intra_threads"]))
+        return real(path, **options)
+
+    monkeypatch.setattr(ctranslate2, "Translator", recording)
+    engine = make_engine(replace(converted, torch_threads=2))
+    engine.process(Article(title=flores_lines("ita_Latn", 1)[0], text=" ".join(flores_lines("ita_Latn", 4))))
+    threads = {name.split("-")[0]: intra for name, intra in made}  # long-bart-..., opus-mt-it-en-...
+    assert len(made) == 2 and threads == {"long": 2, "opus": 1}
 
 
 def test_ctranslate2_threads_sleep_while_they_wait_and_torch_keeps_its_default() -> None:
