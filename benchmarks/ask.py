@@ -6,9 +6,9 @@ fusion; no translation, no answer writing), each part's share of it, the databas
 the vectors' shares of it (sqlite's dbstat), RSS and the vector matrix's size, and how much slower a naive per-row
 Python cosine loop over the same vectors is than the real search, measured side by side. Never a test.
 
-The stories are windows of consecutive sentences (a headline and 2-4 more) of newstest2009 (../shared/corpora/
-mt_sum/), German, English, French, Italian or Spanish, published over the year before a fixed `now`; each is saved
-through the store's own methods, so stories, sources and FTS5 rows are what polling writes, and enriched with the
+The stories are a headline and 2-4 more sentences of newstest2009 (../shared/corpora/mt_sum/), drawn from anywhere,
+so that no two share title and text (the store would merge such a copy into the story it copies), in German,
+English, French, Italian or Spanish, published over the year before a fixed `now`; each is saved through the store's own methods, so stories, sources and FTS5 rows are what polling writes, and enriched with the
 parallel English sentences as its pivot, as translation would. Embedding 100,000 story texts with e5 on two cores
 would take hours, so each distinct corpus sentence is embedded once and a story's vector is the L2-normalised mean
 of its sentences' vectors: real e5 outputs of the story's own text, but not the vector e5 gives the whole text (the

@@ -1,4 +1,4 @@
-"""The stories and questions benchmarks/ask.py times: windows of newstest2009 sentences in five languages, saved and
+"""The stories and questions benchmarks/ask.py times: newstest2009 sentences in five languages, saved and
 enriched through the store's own methods, with e5 vectors (each distinct sentence embedded once; a story's vector
 is the normalised mean of its sentences'), and questions made of a story's own words."""
 
@@ -49,28 +49,32 @@ def read_corpus(lines: int | None) -> dict[str, list[str]]:
     return corpus
 
 
-def plan_stories(count: int, length: int, seed: int) -> list[tuple[str, int, int, datetime]]:
-    """(language, first line, lines, published) per story: a headline line and 2-4 lines of text."""
+Plan = tuple[str, tuple[int, ...], datetime]  # language, corpus lines (headline first), published
+
+
+def plan_stories(count: int, length: int, seed: int) -> list[Plan]:
+    """Per story: a headline line and 2-4 lines of text, drawn from anywhere in the corpus, so that no two stories
+    share their title and text (the store merges such a syndicated copy into the story it copies)."""
     rng = random.Random(seed)
     langs = list(LANGUAGES.values())
-    plans = []
-    for _ in range(count):
-        size = rng.randint(3, 5)
-        published = NOW - timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))
-        plans.append((rng.choice(langs), rng.randrange(length - size), size, published))
+    plans: list[Plan] = []
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    while len(plans) < count:
+        lang, lines = rng.choice(langs), tuple(rng.sample(range(length), rng.randint(3, 5)))
+        if (lang, lines) not in seen:
+            seen.add((lang, lines))
+            plans.append((lang, lines, NOW - timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))))
     return plans
 
 
-def make_questions(
-    corpus: dict[str, list[str]], plans: list[tuple[str, int, int, datetime]], count: int, seed: int
-) -> list[tuple[str, bool]]:
+def make_questions(corpus: dict[str, list[str]], plans: list[Plan], count: int, seed: int) -> list[tuple[str, bool]]:
     """(question, has a date scope): 2-5 content words of a random story's sentence, in its language; some name a
     date range in words."""
     rng = random.Random(seed + 1)
     questions: list[tuple[str, bool]] = []
     while len(questions) < count:
-        lang, start, size, _ = rng.choice(plans)
-        sentence = corpus[lang][start + rng.randrange(size)]
+        lang, lines, _ = rng.choice(plans)
+        sentence = corpus[lang][rng.choice(lines)]
         words = [w for w in _WORD.findall(sentence) if len(w) > 2 and terms(w)]
         if len(words) < 2:
             continue
@@ -89,7 +93,7 @@ def build(db: Path, stories: int, lines: int | None, seed: int) -> dict[str, flo
     plans = plan_stories(stories, min(len(c) for c in corpus.values()), seed)
 
     started = time.perf_counter()
-    used = sorted({(lang, start + n) for lang, start, size, _ in plans for n in range(size)})
+    used = sorted({(lang, line) for lang, lines, _ in plans for line in lines})
     texts = sorted({corpus[lang][i] for lang, i in used})
     vectors = make_embedder("e5").passages(texts)
     by_text = {text: vectors[n] for n, text in enumerate(texts)}
@@ -102,9 +106,9 @@ def build(db: Path, stories: int, lines: int | None, seed: int) -> dict[str, flo
     feed_ids = {f.lang: f.id for f in store.list_feeds()}
     for lang, feed_id in feed_ids.items():
         entries = []
-        for n, (story_lang, start, size, published) in enumerate(plans):
+        for n, (story_lang, lines, published) in enumerate(plans):
             if story_lang == lang:
-                lines_of = corpus[lang][start : start + size]
+                lines_of = [corpus[lang][line] for line in lines]
                 entries.append(
                     ParsedEntry(
                         guid=str(n),
@@ -123,8 +127,8 @@ def build(db: Path, stories: int, lines: int | None, seed: int) -> dict[str, flo
     conn = store.conn
     ids = {url: int(i) for i, url in conn.execute("SELECT id, url FROM stories")}
     conn.execute("BEGIN IMMEDIATE")  # every save_enrichment below joins this one transaction
-    for n, (lang, start, size, _) in enumerate(plans):
-        own, english = corpus[lang][start : start + size], corpus["en"][start : start + size]
+    for n, (lang, lines, _) in enumerate(plans):
+        own, english = [corpus[lang][line] for line in lines], [corpus["en"][line] for line in lines]
         store.save_enrichment(
             ids[f"https://{lang}.bench.example/{n}"],
             NOW,
@@ -142,8 +146,8 @@ def build(db: Path, stories: int, lines: int | None, seed: int) -> dict[str, flo
 
     started = time.perf_counter()
     rows = []
-    for n, (lang, start, size, _) in enumerate(plans):
-        own = corpus[lang][start : start + size]
+    for n, (lang, lines, _) in enumerate(plans):
+        own = [corpus[lang][line] for line in lines]
         mean = np.mean([by_text[s] for s in own], axis=0)
         rows.append(
             (
