@@ -66,8 +66,8 @@ def token_counter(path: str) -> Any:
 
 
 def cpu_extensions() -> str:
-    """The CPU and the vector extensions int8 kernels use: the backends' ratio depends on them (oneDNN, behind
-    CTranslate2, gains more from AVX-512 VNNI than fbgemm, behind torch, does)."""
+    """The CPU and the vector extensions int8 kernels use: the backends' ratio differed between an AVX2-only CPU and
+    one with AVX-512, so a result means little without them."""
     name, flags = "unknown CPU", set()
     cpuinfo = Path("/proc/cpuinfo")
     for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:

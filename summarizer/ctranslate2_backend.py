@@ -138,7 +138,8 @@ def load_ct2(name: str, config: EngineConfig, *, summarizer: bool = False) -> Ct
     except OSError:  # no generation_config.json: the defaults, as transformers would use
         generation = GenerationConfig.from_model_config(model_config)
     # Batches side by side, one worker per core, rather than one batch over all cores: on 2 cores that ran the
-    # translation steps' many short batches 1.9x as fast (benchmarks/engine.py). Workers share the weights.
+    # translation steps' many short batches 1.9x as fast on one machine, 1.2 to 1.5x on another (benchmarks/
+    # engine.py). Workers share the weights.
     workers = config.torch_threads or os.cpu_count() or 1
     # The summarizer's batches are few and long (capped by tokens): 3 batches on 2 workers leave one idle for the
     # last. Each of its workers gets 2 threads, so a worker left alone uses 2 cores; while all work, twice as many
