@@ -47,17 +47,11 @@ from tests.qa_corpus import CorpusEngine  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from ask_corpus import NOW, SCOPES, build_in_child, make_questions, plan_stories, read_corpus  # noqa: E402
+from process_memory import peak_rss_mb, rss_mb  # noqa: E402
 
 GOAL_P95_MS = 50.0
 NAIVE_QUERIES = 3
 T = TypeVar("T")
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def busy_seconds() -> tuple[float, float]:
@@ -241,7 +235,7 @@ def main() -> None:
                 await service.aclose()
 
         result = asyncio.run(run())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
 
     ms = [s * 1000 for s in result["latencies"]]
     scoped = [m for m, s in zip(ms, result["scoped"], strict=True) if s]
@@ -303,7 +297,7 @@ def main() -> None:
         f"vector matrix:        {result['matrix_mb']:.0f} MB in memory, loaded in {result['load_s'] * 1000:.0f} ms "
         f"(first question); the 5-minute refresh check costs {result['refresh_check_s'] * 1000:.0f} ms"
     )
-    print(f"RSS after loading:    {result['rss_loaded_mb']:.0f} MB; peak {peak_mb:.0f} MB (getrusage)")
+    print(f"RSS after loading:    {result['rss_loaded_mb']:.0f} MB; peak {peak_mb:.0f} MB (VmHWM)")
     print()
     ratio = result["naive_s"] / result["real_s"]
     print(

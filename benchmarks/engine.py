@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from process_memory import peak_rss_mb  # noqa: E402
 from random_models import ARTICLE, CORPORA, SUMMARY_BEAMS, build_models  # noqa: E402
 
 NEWSTEST_ITALIAN = CORPORA / "mt_sum" / "newstest2009" / "newstest2009.ita"
@@ -79,13 +80,6 @@ def cpu_extensions() -> str:
             break
     known = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "AVX-512 VNNI", "avx_vnni": "AVX-VNNI"}
     return f"{name}, {', '.join(label for flag, label in known.items() if flag in flags) or 'no AVX2'}"
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run_naive(paths: dict[str, str], articles: int) -> dict[str, Any]:

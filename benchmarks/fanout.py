@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
 import yaml  # noqa: E402
+from process_memory import peak_rss_mb  # noqa: E402
 
 from bot.chat.app import build_application, serve  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -67,13 +68,6 @@ def start_fake_telegram(scale: float) -> tuple[subprocess.Popen[str], str]:
     )
     assert process.stdout is not None
     return process, process.stdout.readline().strip()
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def p95(values: list[float]) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -10,15 +9,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from process_memory import peak_rss_mb  # noqa: E402
 
 from summarizer.detect import Evidence, LinguaDetector  # noqa: E402
 from summarizer.seq2seq import WEAK_DETECTION  # noqa: E402
 from summarizer.types import DEFAULT_LANGUAGES  # noqa: E402
 from tests.corpora import DUTCH, flores_lines, polish_feed_entries, snippet  # noqa: E402
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def share(hits: int, total: int) -> str:
@@ -30,7 +28,7 @@ def main() -> None:
     sentences = {lang: flores_lines(lang) for lang in languages}
     snippets = {lang: [snippet(line, lang) for line in lines] for lang, lines in sentences.items()}
 
-    rss_before = max_rss_mb()
+    rss_before = peak_rss_mb()
     started = time.perf_counter()
     detector = LinguaDetector(languages)
     detector.detect("warm up: builds the detector")
@@ -39,7 +37,7 @@ def main() -> None:
     full = {lang: detector.evidence_many(texts) for lang, texts in sentences.items()}
     short = {lang: detector.evidence_many(texts) for lang, texts in snippets.items()}
     swept = time.perf_counter() - started
-    rss_ours = max_rss_mb()
+    rss_ours = peak_rss_mb()
 
     print(f"FLORES-200 devtest, {len(next(iter(sentences.values())))} lines per language; snippet = first 4 words")
     print(
