@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -69,9 +70,9 @@ class Ct2Seq2SeqModel(Seq2SeqModel):
                     continue
                 encoded = self.tokenizer(list(texts), truncation=True, max_length=self._max_input_with_specials)
                 sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
-                jobs.append(_Job(number, 0, sources, low, high))
-            jobs = _spread(jobs, self.workers, self.costs)
-            pending = [(job, self._submit(job, beams)) for job in sorted(jobs, key=lambda j: -j.cost(self.costs))]
+                jobs.append(_Job(number, 0, sources, low, high, self.costs))
+            jobs = _spread(jobs, self.workers)
+            pending = [(job, self._submit(job, beams)) for job in sorted(jobs, key=lambda j: -j.cost)]
             outputs: list[list[str]] = [[""] * len(texts) for texts in batches]
             for job, results in pending:
                 ids = [self.tokenizer.convert_tokens_to_ids(result.result().hypotheses[0]) for result in results]
@@ -118,39 +119,43 @@ class _Costs:
 
 @dataclass(frozen=True)
 class _Job:
-    """A run of one given batch's texts (from `start`), tokenized, with the batch's (low, high) new tokens."""
+    """A run of one given batch's texts (from `start`), tokenized, with the batch's (low, high) new tokens and its
+    model's costs."""
 
     batch: int
     start: int
     sources: list[list[str]]
     low: int
     high: int
+    costs: _Costs
 
-    def cost(self, costs: _Costs) -> float:
+    @cached_property
+    def cost(self) -> float:
         """Every decoding step once, every input token padded to the longest."""
-        return self.high * costs.step + len(self.sources) * max(map(len, self.sources), default=0) * costs.token
+        longest = max(map(len, self.sources), default=0)
+        return self.high * self.costs.step + len(self.sources) * longest * self.costs.token
 
     def split(self, at: int) -> tuple[_Job, _Job]:
-        first = _Job(self.batch, self.start, self.sources[:at], self.low, self.high)
-        return first, _Job(self.batch, self.start + at, self.sources[at:], self.low, self.high)
+        first = _Job(self.batch, self.start, self.sources[:at], self.low, self.high, self.costs)
+        return first, _Job(self.batch, self.start + at, self.sources[at:], self.low, self.high, self.costs)
 
 
-def _makespan(jobs: Sequence[_Job], workers: int, costs: _Costs) -> float:
+def _makespan(jobs: Sequence[_Job], workers: int) -> float:
     """When the last worker is done, the costliest jobs going first, each to the worker free soonest (as the
     translator's queue hands them out)."""
     loads = [0.0] * max(1, workers)
-    for cost in sorted((job.cost(costs) for job in jobs), reverse=True):
+    for cost in sorted((job.cost for job in jobs), reverse=True):
         loads[loads.index(min(loads))] += cost
     return max(loads)
 
 
-def _spread(jobs: list[_Job], workers: int, costs: _Costs) -> list[_Job]:
+def _spread(jobs: list[_Job], workers: int) -> list[_Job]:
     """Jobs split, one cut at a time (the best of every cut point), while a cut lets the last worker finish sooner:
     a batch of 8 summaries to translate runs as 2 of 4 on 2 workers, and the engine benchmark's 3 summary batches
     as 4. Each cut costs a whole decoding, so most batches stay whole."""
 
     def rank(plan: list[_Job]) -> tuple[float, float]:  # sooner done, then less work
-        return _makespan(plan, workers, costs), sum(job.cost(costs) for job in plan)
+        return _makespan(plan, workers), sum(job.cost for job in plan)
 
     while True:
         best, best_rank = jobs, rank(jobs)

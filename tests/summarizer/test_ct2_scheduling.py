@@ -21,8 +21,8 @@ MARIAN = _Costs.of(
 )
 
 
-def job(batch: int, lengths: list[int], high: int) -> _Job:
-    return _Job(batch, 0, [[f"t{batch}.{n}"] * length for n, length in enumerate(lengths)], 0, high)
+def job(batch: int, lengths: list[int], high: int, costs: _Costs) -> _Job:
+    return _Job(batch, 0, [[f"t{batch}.{n}"] * length for n, length in enumerate(lengths)], 0, high, costs)
 
 
 def covered(jobs: list[_Job]) -> dict[int, list[str]]:
@@ -35,27 +35,28 @@ def covered(jobs: list[_Job]) -> dict[int, list[str]]:
 
 
 def test_a_lone_batch_is_cut_in_two_for_two_workers() -> None:
-    given = [job(0, [30] * 8, 40)]
-    spread = _spread(given, 2, MARIAN)
+    given = [job(0, [30] * 8, 40, MARIAN)]
+    spread = _spread(given, 2)
     assert sorted(len(j.sources) for j in spread) == [4, 4]
     assert covered(spread) == covered(given)
-    assert _spread(given, 1, MARIAN) == given  # one worker: nothing to gain
+    assert _spread(given, 1) == given  # one worker: nothing to gain
 
 
 def test_enough_batches_stay_whole_since_a_cut_costs_a_whole_decoding() -> None:
-    given = [job(0, [30], 40), job(1, [30] * 6, 40)]
-    assert _spread(given, 2, MARIAN) == given
+    given = [job(0, [30], 40, MARIAN), job(1, [30] * 6, 40, MARIAN)]
+    assert _spread(given, 2) == given
 
 
 def test_the_summary_batches_are_cut_so_that_both_workers_finish_together() -> None:
     """The engine benchmark's 8 articles: 3 batches within 2,048 padded tokens; unsplit, one worker gets two."""
-    given = [job(0, [117, 247, 328, 368], 80), job(1, [483, 504, 665], 80), job(2, [1024], 80)]
-    spread = _spread(given, 2, DISTILBART)
+    lengths = ([117, 247, 328, 368], [483, 504, 665], [1024])
+    given = [job(batch, texts, 80, DISTILBART) for batch, texts in enumerate(lengths)]
+    spread = _spread(given, 2)
     assert covered(spread) == covered(given)
     assert len(spread) == 4  # one cut: a second would cost more than it balances
-    assert _makespan(spread, 2, DISTILBART) < 0.95 * _makespan(given, 2, DISTILBART)
+    assert _makespan(spread, 2) < 0.95 * _makespan(given, 2)
 
 
 def test_nothing_to_spread() -> None:
-    assert _spread([], 2, MARIAN) == []
-    assert _spread([job(0, [5], 3)], 4, MARIAN) == [job(0, [5], 3)]
+    assert _spread([], 2) == []
+    assert _spread([job(0, [5], 3, MARIAN)], 4) == [job(0, [5], 3, MARIAN)]

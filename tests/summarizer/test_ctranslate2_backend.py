@@ -117,7 +117,7 @@ def test_batches_are_spread_over_the_workers_costliest_first_and_come_back_in_or
 
     class Counting:
         def translate_batch(self, sources: list[list[str]], **options: object) -> object:
-            submitted.append(_Job(0, 0, sources, 0, 12).cost(model.costs))
+            submitted.append(_Job(0, 0, sources, 0, 12, model.costs).cost)
             return real.translate_batch(sources, **options)
 
     model.translator = Counting()
