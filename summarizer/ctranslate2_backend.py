@@ -186,10 +186,11 @@ def load_ct2(name: str, config: EngineConfig, *, summarizer: bool = False) -> Ct
     # translation steps' many short batches 1.9x as fast on one machine, 1.2 to 1.5x on another (benchmarks/
     # engine.py). Workers share the weights.
     workers = config.torch_threads or os.cpu_count() or 1
-    # The summarizer's batches are few and long (capped by tokens): 3 batches on 2 workers leave one idle for the
-    # last. Each of its workers gets 2 threads, so a worker left alone uses 2 cores; while all work, twice as many
-    # threads as cores take turns (they sleep while they wait: imported_ctranslate2). On 2 cores the summary step
-    # took 13% less time.
+    # The summarizer's batches are few and long (capped by tokens), so one may run alone at the end. Each of its
+    # workers gets 2 threads, so a worker left alone uses 2 cores; while all work, twice as many threads as cores
+    # take turns (they sleep while they wait: imported_ctranslate2). Before batches were cut by cost (_spread), that
+    # took 13% off the summary step on an AVX2 EPYC; with the cuts, on an AVX-512 Xeon, 1 thread or 2 made no
+    # difference beyond noise (39.4 against 37.5-40.0 articles/min).
     threads = min(2, workers) if summarizer else 1
     translator = ctranslate2.Translator(
         str(converted), device="cpu", compute_type="default", inter_threads=workers, intra_threads=threads
