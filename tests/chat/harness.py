@@ -49,6 +49,16 @@ class BotWorld:
             await asyncio.sleep(0.02)
         raise AssertionError(f"timed out after {timeout} s")
 
+    async def settled_outbox(self, timeout: float = 10.0) -> dict[str, tuple[str, int | None, str | None]]:
+        """The outbox's rows once none is pending any more: the fake API has a message before the bot has its reply
+        and marks the row, so a test that saw a message arrive waits here before it reads the row's state."""
+
+        def settled() -> dict[str, tuple[str, int | None, str | None]] | None:
+            states = self.service.store.outbox_states()
+            return states if states and all(state != "pending" for state, _, _ in states.values()) else None
+
+        return await self.until(settled, timeout)  # type: ignore[no-any-return]
+
     async def say(self, chat_id: int, text: str, *, replies: int = 1, timeout: float = 10.0, **user: Any) -> list[Sent]:
         """Send `text` as the user of `chat_id` and wait for `replies` more messages to that chat."""
         before = len(self.api.messages_to(chat_id))

@@ -44,7 +44,7 @@ async def test_a_blocked_chat_is_deactivated_and_the_others_are_served(tmp_path:
         api.fail(400, "Bad Request: can't parse entities: unsupported start tag", chat_id=204)  # a refusal is not
         await due_subscribers(world, [201, 202, 203, 204])
         await world.until(lambda: len(api.messages_to(201)) == 1 and len(api.messages_to(203)) == 1, timeout=20)
-        states = await world.until(lambda: _settled(world))
+        states = await world.settled_outbox()
         by_chat = {key.split(":")[0]: value for key, value in states.items()}
         subs = {c: await world.service.subscribers.get(_chat(c)) for c in (201, 202, 203, 204)}
         assert by_chat[str(subs[202].id)][0] == "dropped" and "blocked" in (by_chat[str(subs[202].id)][2] or "")  # type: ignore[union-attr]
@@ -79,11 +79,6 @@ async def test_the_configured_rates_are_kept(tmp_path: Path, feed_server: FeedSe
         per_chat = api.messages_to(300)
         assert len(per_chat) >= 2
         assert all(b.at - a.at >= 0.45 for a, b in itertools.pairwise(per_chat))
-
-
-def _settled(world):  # type: ignore[no-untyped-def]
-    states = world.service.store.outbox_states()
-    return states if states and all(state != "pending" for state, _, _ in states.values()) else None
 
 
 def _chat(chat_id: int):  # type: ignore[no-untyped-def]

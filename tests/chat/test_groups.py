@@ -77,11 +77,9 @@ async def test_migration_to_a_supergroup_moves_everything(
         assert "Before the upgrade" in digest.visible and len(api.messages_to(old)) == 1  # just the welcome
         moved = world.service.store.get_subscription(new, 0)
         assert moved is not None and moved.kind == "supergroup" and world.service.store.get_subscription(old, 0) is None
-        # The fake API has the digest before the bot has its reply and marks the row: wait for the row to settle.
-        settled = await world.until(
-            lambda: [state for state, _, _ in world.service.store.outbox_states().values() if state != "pending"]
-        )
-        assert settled == ["sent"] and len(api.messages_to(new)) == 1  # one row, re-addressed if need be, sent once
+        states = await world.settled_outbox()
+        assert [state for state, _, _ in states.values()] == ["sent"]  # one row, re-addressed if need be, sent once
+        assert len(api.messages_to(new)) == 1
 
 
 async def test_removed_from_a_group_nothing_more_is_sent_until_a_new_start(
