@@ -7,7 +7,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from summarizer.ctranslate2_backend import imported_ctranslate2
 from summarizer.download import CONVERTED_FROM, converted_path, locate_converted, locate_model, source_stamp
@@ -27,17 +27,12 @@ def convert_model(name: str, config: EngineConfig) -> Path | None:
     source = locate_model(name, config.model_dir)
     if source is None:
         return None
-    imported_ctranslate2()  # before its converters: they import it
-    from ctranslate2.converters import TransformersConverter
-
     target = converted_path(name, config)
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
-        TransformersConverter(str(source)).convert(
-            str(partial), quantization="int8" if config.quantize else None, force=True
-        )
+        _converter(str(source)).convert(str(partial), quantization="int8" if config.quantize else None, force=True)
     # The converter loads the model with transformers and fails through it (unsupported architecture, bad files).
     except Exception as e:
         shutil.rmtree(partial, ignore_errors=True)
@@ -46,6 +41,27 @@ def convert_model(name: str, config: EngineConfig) -> Path | None:
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
     return target
+
+
+def _converter(source: str) -> Any:
+    """CTranslate2's converter for transformers models, reading T5's output scale where transformers 5 keeps it.
+
+    transformers 5 always ties T5's embeddings (`tie_word_embeddings` is forced true) and keeps whether a checkpoint
+    scales the decoder's output by d_model^-0.5 in `scale_decoder_outputs`: T5 1.0 does, T5 1.1 and flan-t5 do not.
+    CTranslate2 4.8's converter still reads `tie_word_embeddings`, so it would scale flan-t5's logits that transformers
+    leaves alone (a tiny flan-t5: log-probabilities -7.1 where transformers gives -22.8; tests/summarizer/test_t5.py)."""
+    imported_ctranslate2()  # before its converters: they import it
+    from ctranslate2.converters import TransformersConverter
+
+    class Converter(TransformersConverter):
+        def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            scaled = getattr(model.config, "scale_decoder_outputs", None)
+            if scaled is not None:
+                model.config.tie_word_embeddings = bool(scaled)
+            return model
+
+    return Converter(source)
 
 
 def convert_models(

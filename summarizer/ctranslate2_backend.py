@@ -31,7 +31,7 @@ class Ct2Seq2SeqModel(Seq2SeqModel):
     def __init__(
         self, name: str, tokenizer: Any, config: Any, translator: Any, generation: Any, vocab: set[str]
     ) -> None:
-        super().__init__(name, tokenizer, int(config.max_position_embeddings))
+        super().__init__(name, tokenizer, config)
         self.translator = translator
         self.costs = _Costs.of(config)
         self.workers = max(1, int(translator.num_translators))
@@ -114,10 +114,17 @@ class _Costs:
 
     @classmethod
     def of(cls, config: Any) -> _Costs:
-        """From a BART-family config (BART, Marian, Pegasus, M2M-100 name their sizes alike)."""
+        """From a BART-family config (BART, Marian, Pegasus, M2M-100 name their sizes alike) or a T5 one (flan-t5:
+        its attention may be narrower than the model, and a gated feed-forward has three matrices, not two)."""
         width = int(config.d_model)
-        encoder = int(config.encoder_layers) * (4 * width * width + 2 * width * int(config.encoder_ffn_dim))
-        decoder = int(config.decoder_layers) * (6 * width * width + 2 * width * int(config.decoder_ffn_dim))
+        if getattr(config, "model_type", None) == "t5":
+            attention = width * int(config.num_heads) * int(config.d_kv)
+            ffn = (3 if config.is_gated_act else 2) * width * int(config.d_ff)
+            encoder = int(config.num_layers) * (4 * attention + ffn)
+            decoder = int(config.num_decoder_layers) * (6 * attention + ffn)
+        else:
+            encoder = int(config.encoder_layers) * (4 * width * width + 2 * width * int(config.encoder_ffn_dim))
+            decoder = int(config.decoder_layers) * (6 * width * width + 2 * width * int(config.decoder_ffn_dim))
         return cls(step=_MACS_PER_WEIGHT_BYTE * (decoder + int(config.vocab_size) * width), token=encoder)
 
 

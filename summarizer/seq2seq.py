@@ -35,10 +35,11 @@ class Seq2SeqModel(ABC):
     borrowed") when two threads use it at once; two generations on shared CPU cores would gain nothing anyway.
     """
 
-    def __init__(self, name: str, tokenizer: Any, positions: int) -> None:
+    def __init__(self, name: str, tokenizer: Any, config: Any) -> None:
         self.name = name
         self.tokenizer = tokenizer
         self._lock = threading.Lock()
+        positions = _positions(config, tokenizer)
         self._max_input_with_specials = min(positions, int(tokenizer.model_max_length))
         self.max_input_tokens = self._max_input_with_specials - tokenizer.num_special_tokens_to_add()
         self.max_new_tokens = positions - 1  # the decoder's first position holds its start token
@@ -277,6 +278,20 @@ class Seq2SeqEngine(ABC):
         while len(self._translators) > max(1, self.config.max_loaded_pairs):
             self._translators.popitem(last=False)
         return model
+
+
+# T5 (flan-t5) has relative positions, so no table bounds its lengths: what it was trained on does (its tokenizer's
+# limit, else the config's n_positions); a tokenizer with no limit says 10^30.
+_RELATIVE_POSITIONS = 512
+
+
+def _positions(config: Any, tokenizer: Any) -> int:
+    """How many positions a model's inputs and outputs may use: its position table's size, if it has one."""
+    table = getattr(config, "max_position_embeddings", None)
+    if table is not None:
+        return int(table)
+    trained = getattr(config, "n_positions", None) or int(tokenizer.model_max_length)
+    return int(trained) if trained < 10**6 else _RELATIVE_POSITIONS
 
 
 def _scatter(

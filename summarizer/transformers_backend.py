@@ -19,7 +19,7 @@ class TorchSeq2SeqModel(Seq2SeqModel):
     """A transformers model generating with torch."""
 
     def __init__(self, name: str, tokenizer: Any, model: Any) -> None:
-        super().__init__(name, tokenizer, int(model.config.max_position_embeddings))
+        super().__init__(name, tokenizer, model.config)
         self.model = model
 
     def generate(self, texts: Sequence[str], *, beams: int, min_new_tokens: int, max_new_tokens: int) -> list[str]:

@@ -37,6 +37,7 @@ class TinyModels:
     en_pt: Path  # multi-target, like opus-mt-tc-big-en-pt: its tokenizer knows the target tokens TARGET_TOKENS
     summarizer: Path  # 128 positions
     long_summarizer: Path  # 4096 positions
+    flan_t5: Path  # T5 as flan-t5 is (relative positions, gated feed-forward, unscaled output): a QA model
 
     def config(self, **overrides: Any) -> EngineConfig:
         base = EngineConfig(
@@ -159,6 +160,35 @@ def _bart(tokenizer: Any, seed: int, positions: int) -> Any:
     return model
 
 
+# T5 draws its weights at initializer_factor × the usual scale: 1 gives one output for every input, as for the others.
+T5_INIT_FACTOR = 40.0
+
+
+def t5(tokenizer: Any, seed: int, *, scaled: bool = False) -> Any:
+    """As flan-t5's config is (T5 1.1): gated-gelu, the decoder starts from padding, no position table, the output not
+    scaled by d_model^-0.5 (`scaled`: as T5 1.0 does). Wide weights, as for the others."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(seed)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,  # the attention narrower than the model, as in flan-t5-large and up
+        d_ff=64,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        feed_forward_proj="gated-gelu",
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=scaled,  # transformers 5 reads it as "scale the output", and ties them anyway
+        initializer_factor=T5_INIT_FACTOR,
+    )
+    return T5ForConditionalGeneration(config)
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
@@ -177,4 +207,5 @@ def build_tiny_models(root: Path) -> TinyModels:
         en_pt=_save(_marian(marian, seed=7), marian, root / "opus-mt-tc-big-en-pt"),
         summarizer=_save(_bart(bart, seed=4, positions=SHORT_BART_POSITIONS), bart, root / "distilbart"),
         long_summarizer=_save(_bart(bart, seed=5, positions=LONG_BART_POSITIONS), bart, root / "long-bart"),
+        flan_t5=_save(t5(bart, seed=10), bart, root / "flan-t5"),  # BART's specials are T5's: <pad> 0, </s> 1, <unk> 2
     )
