@@ -27,4 +27,5 @@ def engine_config(feed_list: FeedList, settings: Settings) -> EngineConfig:
         translation_overrides=dict(models.translation_overrides),
         translation_tokens=dict(models.translation_tokens),
         fallback_to_english_model=models.translation_fallback or default.fallback_to_english_model,
+        qa_model=settings.qa_model,
     )

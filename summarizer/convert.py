@@ -12,7 +12,7 @@ from typing import Any, Literal
 from summarizer.ctranslate2_backend import imported_ctranslate2
 from summarizer.download import CONVERTED_FROM, converted_path, locate_converted, locate_model, source_stamp
 from summarizer.errors import ModelDownloadError
-from summarizer.models import configured_models
+from summarizer.models import served_models
 from summarizer.types import EngineConfig
 
 ConvertStatus = Literal["converting", "converted", "up_to_date", "not_cached"]
@@ -73,7 +73,7 @@ def convert_models(
     """Convert every configured model that is cached; returns those now converted (a model not downloaded is
     reported "not_cached" and skipped, as the download skips one the hub lacks)."""
     converted = []
-    for name in configured_models(config, languages):
+    for name in served_models(config, languages):
         if locate_converted(name, config) is not None:
             status: ConvertStatus = "up_to_date"
         elif locate_model(name, config.model_dir) is None:

@@ -15,7 +15,7 @@ from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
 from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
 
 from summarizer.errors import ModelDownloadError, not_on_hub
-from summarizer.models import ModelRef, configured_models, routes, translation_route
+from summarizer.models import ModelRef, answer_model, configured_models, routes, served_models, translation_route
 from summarizer.types import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,13 @@ def cached_route(config: EngineConfig, src: str, tgt: str) -> ModelRef | None:
 
 
 def missing_models(config: EngineConfig, languages: Iterable[str] | None = None) -> list[str]:
-    """The configured models the backend cannot load now: not downloaded (or, for ctranslate2, not converted)."""
-    return [name for name in configured_models(config, languages) if not model_available(name, config)]
+    """The configured models the backend cannot load now: not downloaded (or, for ctranslate2, not converted). The
+    extractive backend loads none of the engine's, only the one that writes answers, if one is set."""
+    if config.backend == "extractive":
+        names = [qa.name] if (qa := answer_model(config)) is not None else []
+    else:
+        names = served_models(config, languages)
+    return [name for name in names if not model_available(name, config)]
 
 
 def models_fingerprint(config: EngineConfig) -> str:
@@ -139,7 +144,7 @@ def download_models(
     optional = {r.name for a, b in pairs if (r := translation_route(config, a, b)) is not None}
     optional -= {config.summarizer_model, config.fallback_to_english_model}
     fetched: list[str] = []
-    for name in configured_models(config, langs):
+    for name in served_models(config, langs):
         if Path(name).expanduser().is_dir():
             _report(progress, name, "local")
             continue

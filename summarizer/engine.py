@@ -3,8 +3,13 @@ summarizer/models.py)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from summarizer.errors import EngineError
 from summarizer.types import Engine, EngineConfig, LanguageDetector
+
+if TYPE_CHECKING:
+    from summarizer.seq2seq import Seq2SeqModel
 
 
 def make_engine(config: EngineConfig, *, detector: LanguageDetector | None = None) -> Engine:
@@ -23,3 +28,15 @@ def make_engine(config: EngineConfig, *, detector: LanguageDetector | None = Non
 
         return ExtractiveEngine(config, detector=detector)
     raise EngineError(f"unknown engine backend {config.backend!r}: use 'ctranslate2', 'transformers' or 'extractive'")
+
+
+def load_model(name: str, config: EngineConfig) -> Seq2SeqModel:
+    """One model on the configured backend, outside the engine's pipeline (the one that writes /ask answers): its
+    CTranslate2 conversion for ctranslate2; on transformers for the extractive backend too, which has no models."""
+    if config.backend == "ctranslate2":
+        from summarizer.ctranslate2_backend import load_ct2
+
+        return load_ct2(name, config, summarizer=True)  # one long input at a time, as the summarizer's
+    from summarizer.transformers_backend import load_seq2seq
+
+    return load_seq2seq(name, config)

@@ -61,6 +61,8 @@ DEFAULT_PAIRS: dict[tuple[str, str], ModelRef] = {
 }
 DEFAULT_FALLBACK = _opus("opus-mt-mul-en", "apache-2.0", 310)  # about 120 source languages into English, no token
 DEFAULT_SUMMARIZER = ModelRef("sshleifer/distilbart-cnn-12-6", None, "apache-2.0", 1222)
+# What the README suggests for NEWSBOT_QA_MODEL, which has no default (unset, answers quote the stories).
+SUGGESTED_QA = ModelRef("google/flan-t5-base", None, "apache-2.0", 990)
 
 
 def translation_route(config: EngineConfig, src: str, tgt: str) -> ModelRef | None:
@@ -91,6 +93,14 @@ def summarizer(config: EngineConfig) -> ModelRef:
     return DEFAULT_SUMMARIZER if name is None or name == DEFAULT_SUMMARIZER.name else ModelRef(name)
 
 
+def answer_model(config: EngineConfig) -> ModelRef | None:
+    """The model that writes /ask answers, if one is set."""
+    name = config.qa_model
+    if name is None:
+        return None
+    return SUGGESTED_QA if name == SUGGESTED_QA.name else ModelRef(name)
+
+
 def routes(config: EngineConfig, src: str, tgt: str) -> list[ModelRef]:
     """What may translate `src` into `tgt`, in the order to try: its own model, then into English the fallback."""
     found = [translation_route(config, src, tgt)] if src != UNDETERMINED else []
@@ -116,3 +126,9 @@ def configured_models(config: EngineConfig, languages: Iterable[str] | None = No
                     names.append(route.name)
     names.append(fallback(config).name)
     return list(dict.fromkeys(names))
+
+
+def served_models(config: EngineConfig, languages: Iterable[str] | None = None) -> list[str]:
+    """What `newsbot models download` fetches (and converts): the engine's models and the one that writes answers."""
+    qa = answer_model(config)
+    return list(dict.fromkeys([*configured_models(config, languages), *([qa.name] if qa is not None else [])]))

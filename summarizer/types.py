@@ -57,6 +57,9 @@ class EngineConfig:
     translation_overrides: dict[str, str] = field(default_factory=dict)  # "it-en" -> id or path
     translation_tokens: dict[str, str] = field(default_factory=dict)  # "en-pt" -> ">>pob<<"
     fallback_to_english_model: str = "Helsinki-NLP/opus-mt-mul-en"
+    # The model that writes /ask answers from retrieved passages (NEWSBOT_QA_MODEL); None: answers quote the stories.
+    # Fetched and converted with the others, loaded on the same backend; never part of a story's enrichment.
+    qa_model: str | None = None
     quantize: bool = True
     torch_threads: int | None = None
     max_loaded_pairs: int = 4

@@ -49,9 +49,10 @@ def models_download(
 @friendly
 def models_list(as_json: bool = typer.Option(False, "--json", help="One JSON object per language.")) -> None:
     """Each offered language: the model into English (pivot), the one out of it (target), the token it needs,
-    licence, size, and whether each is cached; a language no model serves says why."""
+    licence, size, and whether each is cached; a language no model serves says why. Then the summarizer, the
+    fallback into English, and NEWSBOT_QA_MODEL when set."""
     from summarizer.download import locate_converted, locate_model
-    from summarizer.models import ModelRef, fallback, no_path, routes, summarizer, translation_route
+    from summarizer.models import ModelRef, answer_model, fallback, no_path, routes, summarizer, translation_route
 
     settings = load_settings()
     config = engine_config(load_feed_list(settings.feeds), settings)
@@ -79,12 +80,16 @@ def models_list(as_json: bool = typer.Option(False, "--json", help="One JSON obj
                 "problem": no_path(config, lang),
             }
         )
-    shared = {"summarizer": described(summarizer(config)), "fallback": described(fallback(config))}
+    shared = {
+        "summarizer": described(summarizer(config)),
+        "fallback": described(fallback(config)),
+        "answers": described(answer_model(config)),  # NEWSBOT_QA_MODEL; null when unset
+    }
     if as_json:
         out.print_json(json.dumps({"languages": rows, **shared}))
         return
     lines = [(f"{r['lang']}→en", r["pivot"]) for r in rows] + [(f"en→{r['lang']}", r["target"]) for r in rows]
-    lines += [("summaries", shared["summarizer"]), ("any→en", shared["fallback"])]
+    lines += [("summaries", shared["summarizer"]), ("any→en", shared["fallback"]), ("answers", shared["answers"])]
     table = [("direction", "model", "token", "licence", "size", "cached")]
     for direction, found in lines:
         if isinstance(found, dict):

@@ -23,7 +23,8 @@ from bot.service.enrichment import Enrichment
 from bot.service.indexing import Indexing, best_rows, similarities
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
-from summarizer.types import UNDETERMINED
+from summarizer.errors import EngineError
+from summarizer.types import UNDETERMINED, EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,10 @@ class Ask:
             return Answer(found=False, lang=reader)
         titles = {s.id: (s.title, s.link) for s in stories}
         if self.ctx.settings.qa_model:
-            return await self._written(question, picked, titles, reader)
+            try:
+                return await self._written(question, picked, titles, reader)
+            except EngineError as e:  # not downloaded or not converted: `newsbot health` lists it as missing
+                log.warning("NEWSBOT_QA_MODEL cannot write the answer, so it quotes the stories: %s", e)
         numbers, citations = numbered(picked, titles)
         texts, translated = await self._in(reader, picked)
         return Answer(True, list(zip(texts, numbers, strict=True)), citations, reader, translated)
@@ -183,7 +187,8 @@ class Ask:
         them (others are removed), and a sentence citing nothing is attributed to the best passage."""
         _, citations = numbered(picked, titles)
         number = {c.story_id: c.number for c in citations}
-        model = await self.ctx.model(self._load_qa_model)
+        assert self.ctx.settings.qa_model is not None
+        model = await self.ctx.model(self._load_qa_model, self.ctx.settings.qa_model, await self.enrichment.config())
         context: list[str] = []
         budget = QA_CONTEXT_TOKENS
         for passage in picked:
@@ -205,14 +210,11 @@ class Ask:
             sentences = [(picked[0].text, number[picked[0].story_id])]
         return Answer(True, sentences, citations, reader, translated=False, generated=True)
 
-    def _load_qa_model(self) -> Any:
+    def _load_qa_model(self, name: str, config: EngineConfig) -> Any:
+        """On the engine's backend, with its model directory, quantization and threads."""
         with self._qa_lock:
             if self._qa_model is None:
-                from summarizer.transformers_backend import load_seq2seq
-                from summarizer.types import EngineConfig
+                from summarizer.engine import load_model
 
-                settings = self.ctx.settings
-                config = EngineConfig(model_dir=settings.model_dir, quantize=settings.quantize)
-                assert settings.qa_model is not None
-                self._qa_model = load_seq2seq(settings.qa_model, config)
+                self._qa_model = load_model(name, config)
             return self._qa_model

@@ -71,7 +71,7 @@ class HealthCheck:
             failing=[f for f in rows if f.status in ("error", "disabled")],
             outbox=await self.ctx.db(store.outbox_counts),
             enrichment_backlog=await self.enrichment.pending(),
-            missing_models=await asyncio.to_thread(missing_models, config) if config.backend != "extractive" else [],
+            missing_models=await asyncio.to_thread(missing_models, config),
             model_problems=await self.enrichment.problems(),
             subscribers=await self.ctx.db(store.subscription_counts),
             heartbeat_at=beat[0] if beat else None,

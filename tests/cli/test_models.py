@@ -46,3 +46,16 @@ def test_models_list_names_each_direction_and_why_a_language_has_none(tmp_path: 
     )
     torch = runner.invoke(app, ["models", "list", "--json"], env={**env, "NEWSBOT_BACKEND": "transformers"})
     assert "converted" not in json.loads(torch.stdout)["languages"][0]["pivot"]
+    assert json.loads(torch.stdout)["answers"] is None  # NEWSBOT_QA_MODEL unset
+    assert not any(line.startswith("answers") for line in lines)
+
+    with_qa = {**env, "NEWSBOT_QA_MODEL": "google/flan-t5-base"}
+    answers = json.loads(runner.invoke(app, ["models", "list", "--json"], env=with_qa).stdout)["answers"]
+    assert (answers["model"], answers["licence"], answers["size_mb"], answers["cached"]) == (
+        "google/flan-t5-base", "apache-2.0", 990, False
+    )  # fmt: skip
+    assert answers["page"] == "https://huggingface.co/google/flan-t5-base"
+    text = runner.invoke(app, ["models", "list"], env=with_qa).stdout.splitlines()
+    assert any(
+        line.split() == ["answers", "google/flan-t5-base", "-", "apache-2.0", "990", "MB", "no"] for line in text
+    )

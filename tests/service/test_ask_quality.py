@@ -153,3 +153,44 @@ async def test_the_qa_model_writes_from_the_passages_and_cites_only_them(
     assert all(number in numbers for _, number in answer.sentences)
     assert {c.story_id for c in answer.citations} <= set(retrieved.story_ids)
     assert isinstance(service.ask, Ask)
+
+
+async def test_the_qa_model_runs_on_the_configured_backend_and_an_unconverted_one_quotes_instead(
+    qa: QaWorld, tiny_models: TinyModels, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With ctranslate2, the QA model is its conversion: until `models download` has made it the answer quotes the
+    stories (transformers could load the model: that it is not used shows which backend is asked), health lists it,
+    and the log says why; once converted, it writes the answer."""
+    from dataclasses import replace
+
+    from bot.service import make_service
+    from summarizer.convert import convert_model
+    from tests.qa_corpus import CorpusEngine
+    from tests.test_service import make_settings
+
+    question = "How much money did Helios Labs raise?"
+    settings = make_settings(qa.path, qa_model=str(tiny_models.flan_t5), model_dir=tmp_path)
+    answers = []
+    for convert in (False, True):
+        engine = CorpusEngine(qa.corpus)
+        engine.config = replace(  # as the app builds it from the settings
+            engine.config,
+            backend="ctranslate2",
+            model_dir=tmp_path / "cache",
+            quantize=False,
+            qa_model=settings.qa_model,
+        )
+        if convert:
+            assert convert_model(str(tiny_models.flan_t5), engine.config) is not None
+        service = make_service(settings, engine=engine, embedder=qa.embedders["e5"], now=lambda: datetime(2026, 11, 25))
+        try:
+            answers.append(await service.ask.answer(question))
+            missing = (await service.health.report()).missing_models
+        finally:
+            await service.aclose()
+        assert (str(tiny_models.flan_t5) in missing) is not convert
+    quoted, written = answers
+    assert quoted.found and not quoted.generated and quoted.sentences
+    assert "cannot write the answer, so it quotes the stories" in caplog.text and "not converted" in caplog.text
+    assert written.found and written.generated and written.sentences
+    assert {n for _, n in written.sentences} <= {c.number for c in written.citations}
