@@ -38,6 +38,8 @@ SENTENCES_PER_STORY = 40
 # value is a rough one: it is not the default, and its answers were not measured.
 MIN_SIMILARITY = {"e5": 0.805, "minilm": 0.45}
 QA_CONTEXT_TOKENS = 400  # passages given to NEWSBOT_QA_MODEL
+QA_BEAMS = 2
+QA_ANSWER_TOKENS = 96  # at most, written
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -198,7 +200,9 @@ class Ask:
             context.append(f"[{number[passage.story_id]}] {passage.text}")
             budget -= cost
         prompt = f"question: {question} context: {' '.join(context)}"
-        [written] = await self.ctx.model(model.generate, [prompt], beams=2, min_new_tokens=1, max_new_tokens=96)
+        [written] = await self.ctx.model(
+            model.generate, [prompt], beams=QA_BEAMS, min_new_tokens=1, max_new_tokens=QA_ANSWER_TOKENS
+        )
         valid = set(number.values())
         sentences: list[tuple[str, int]] = []
         for sentence in split_sentences(written, "en") or [written]:
