@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,12 +180,14 @@ def run_engine(paths: dict[str, str], backend: str, batch: int, threads: int | N
     started = time.perf_counter()
     enrich([Article(title, text)])  # loads all three models and the language detector
     load_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     german, enriched = enrich(given)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     count = token_counter(paths["summarize"])
     return {
         "seconds_per_article": seconds / len(given),
+        # every thread of the process (ctranslate2's workers, torch's and lingua's pools): the work, whatever the wait
+        "cpu_seconds_per_article": cpu_seconds / len(given),
         "first_article_with_loading_seconds": load_seconds,
         "source_tokens": [count(a.text) for a in given],
         "pivot_tokens": [count(e.text_en) for e in enriched],
@@ -261,6 +264,8 @@ def main() -> None:
         load_after = os.getloadavg()[0]
 
     report(results, naive_articles, batch, load_before, load_after)
+    if "transformers" in runs and "ctranslate2" in runs:
+        report_pairs(runs["transformers"], runs["ctranslate2"])
 
 
 def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -276,15 +281,20 @@ def report(
 ) -> None:
     converted = results.pop("convert", None)
     print()
-    print(f"{'':40}" + "".join(f"{NAMES[side]:>14}" for side in results))
     rows = [
         ("seconds per article", lambda r: f"{r['seconds_per_article']:.1f}"),
         ("articles per minute", lambda r: f"{60 / r['seconds_per_article']:.1f}"),
         ("peak RSS, all three models loaded (MB)", lambda r: f"{r['peak_rss_mb']:.0f}"),
         ("every round, seconds per article", lambda r: " ".join(f"{x:.1f}" for x in r.get("rounds") or [])),
+        ("CPU-seconds per article, that round", lambda r: f"{r.get('cpu_seconds_per_article', float('nan')):.1f}"),
     ]
+    # as wide as the widest cell (every round's time grows with --rounds), so that columns never run together
+    width = 2 + max(
+        len(text) for text in [*(NAMES[side] for side in results), *(c(r) for _, c in rows for r in results.values())]
+    )
+    print(f"{'':40}" + "".join(f"{NAMES[side]:>{width}}" for side in results))
     for label, cell in rows:
-        print(f"{label:40}" + "".join(f"{cell(result):>14}" for result in results.values()))
+        print(f"{label:40}" + "".join(f"{cell(result):>{width}}" for result in results.values()))
     if "transformers" in results and "ctranslate2" in results:
         torch, ct2 = results["transformers"], results["ctranslate2"]
         ratio = torch["seconds_per_article"] / ct2["seconds_per_article"]
@@ -306,6 +316,19 @@ def report(
     print(
         f"1-minute load average before / after: {load_before:.1f} / {load_after:.1f} "
         "(a run itself keeps about 2 threads busy; more means other work shared the CPU: the numbers are pessimistic)"
+    )
+
+
+def report_pairs(torch: list[dict[str, Any]], ct2: list[dict[str, Any]]) -> None:
+    """The ratio within each round, whose two runs came one right after the other: on a machine whose speed drifts
+    (a shared host), the fastest rounds of each side may come from different spells, and the median of these ratios
+    is the steadier figure."""
+    pairs = [t["seconds_per_article"] / c["seconds_per_article"] for t, c in zip(torch, ct2, strict=False)]
+    work = [t["cpu_seconds_per_article"] / c["cpu_seconds_per_article"] for t, c in zip(torch, ct2, strict=False)]
+    print(
+        f"ctranslate2 / torch int8 round by round: {' '.join(f'{r:.2f}x' for r in pairs)}, "
+        f"median {statistics.median(pairs):.2f}x; in CPU-seconds: {' '.join(f'{r:.2f}x' for r in work)}, "
+        f"median {statistics.median(work):.2f}x"
     )
 
 
