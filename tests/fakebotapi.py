@@ -107,6 +107,7 @@ class FakeBotAPI:
         self.photos: list[Photo] = []
         self.faults: deque[Fault] = deque()
         self.forbidden: set[int] = set()
+        self.not_started: set[int] = set()  # users who never opened a chat with the bot: no menu of their own for them
         self.admins: dict[int, set[int]] = {}  # chat -> its administrators' user ids (getChatMember)
         self.chats: dict[str, dict[str, Any]] = {}  # "@username" -> {"id": ..., "type": ..., "title": ...} (getChat)
         self.bot_admin_in: set[int] = set()  # chats where the bot itself is an administrator
@@ -342,6 +343,9 @@ class FakeBotAPI:
         return _ok(True)
 
     async def _api_setmycommands(self, params: dict[str, Any]) -> web.Response:
+        scope = params.get("scope") or {}
+        if scope.get("type") == "chat" and int(scope["chat_id"]) in self.not_started:
+            return _error(400, "Bad Request: chat not found")
         return _ok(True)
 
     async def _api_getupdates(self, params: dict[str, Any]) -> web.Response:

@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.handlers import argument, guarded, lang_of
+from bot.chat.permissions import is_admin
 from bot.chat.replies import deps, reply, reply_blocks
 from bot.chat.views import feeds_page, health_blocks, status, subscriber_blocks
 from bot.errors import ConfigError, FeedError, UnknownFeedError
@@ -23,16 +24,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[object, object, None]]
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user, chat = update.effective_user, update.effective_chat
-    admins = deps(context).service.settings.admin_ids
-    return user is not None and chat is not None and chat.type == "private" and user.id in admins
-
-
 def admin_only(handler: Handler) -> Handler:
     @wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not is_admin(update, context):
+        if not is_admin(update, deps(context).service.settings.admin_ids):
             user = update.effective_user
             log.info("admin command refused for user %s", user.id if user else None)
             t = await lang_of(update, context)

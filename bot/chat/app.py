@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -117,10 +119,30 @@ def build_application(service: Service, settings: Settings) -> Application:
 async def _post_init(application: Application) -> None:
     """Register the command menu: English for every client language without its own, then one per offered language
     in that language (English until it has a catalog), so Telegram shows each user the menu in theirs."""
-    bot = application.bot
-    await bot.set_my_commands([BotCommand(c, d) for c, d in menu(texts("en"))])
-    for lang in (await deps_of(application).service.enrichment.config()).languages:
-        await bot.set_my_commands([BotCommand(c, d) for c, d in menu(texts(lang))], language_code=lang)
+    bot, service = application.bot, deps_of(application).service
+    languages = (await service.enrichment.config()).languages
+    await bot.set_my_commands(_commands("en"))
+    for lang in languages:
+        await bot.set_my_commands(_commands(lang), language_code=lang)
+    await _admin_menus(bot, service.settings.admin_ids, languages)
+
+
+async def _admin_menus(bot: Bot, admin_ids: Collection[int], languages: Sequence[str]) -> None:
+    """Each admin's private chat lists the admin commands too, the same way: a chat's own menu outranks everyone's in
+    any language, so it is set per offered language as well. Telegram refuses a menu for a user who has not started
+    the bot yet: logged, and the next start tries again."""
+    for admin_id in sorted(admin_ids):
+        scope = BotCommandScopeChat(admin_id)
+        try:
+            await bot.set_my_commands(_commands("en", admin=True), scope=scope)
+            for lang in languages:
+                await bot.set_my_commands(_commands(lang, admin=True), scope=scope, language_code=lang)
+        except TelegramError as e:
+            log.warning("no admin command menu for user %s (has the user started the bot?): %s", admin_id, e)
+
+
+def _commands(lang: str, *, admin: bool = False) -> list[BotCommand]:
+    return [BotCommand(command, description) for command, description in menu(texts(lang), admin=admin)]
 
 
 async def _post_shutdown(application: Application) -> None:

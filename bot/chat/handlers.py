@@ -16,6 +16,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from bot.chat.commands import help_text
+from bot.chat.permissions import is_admin
 from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
 from bot.digest.render import render_answer, render_sources
 from bot.errors import LanguageNotOfferedError, NewsbotError, NotSubscribedError, UsageError
@@ -292,7 +293,8 @@ async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @guarded
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, context, help_text(await lang_of(update, context)))
+    admin = is_admin(update, deps(context).service.settings.admin_ids)
+    await reply(update, context, help_text(await lang_of(update, context), admin=admin))
 
 
 @guarded

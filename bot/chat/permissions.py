@@ -1,11 +1,12 @@
-"""Who may change a group's subscription: its administrators, as the Bot API says (cached for a few minutes), and
-anonymous admins, who post as the group itself."""
+"""Who may do what: the bot's administrators (NEWSBOT_ADMIN_IDS, in their private chat with the bot), and who may
+change a group's subscription: its administrators, as the Bot API says (cached for a few minutes), and anonymous
+admins, who post as the group itself."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -15,6 +16,12 @@ log = logging.getLogger(__name__)
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 CACHE_SECONDS = 300.0
+
+
+def is_admin(update: Update, admin_ids: Collection[int]) -> bool:
+    """One of the bot's administrators, writing in a private chat (an admin command's output is not for a group)."""
+    user, chat = update.effective_user, update.effective_chat
+    return user is not None and chat is not None and chat.type == ChatType.PRIVATE and user.id in admin_ids
 
 
 class GroupAdmins:

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from bot.chat.commands import ADMIN_COMMANDS, menu
 from bot.cli import app
+from bot.i18n import texts
 from tests.chat.harness import running_bot
 from tests.fakebotapi import FakeBotAPI
 from tests.httpserver import FeedServer, Route
 from tests.service.test_enrichment_retries import rss
 
-ADMIN, MEMBER = 900, 901
+ADMIN, MEMBER, STRANGER_ADMIN = 900, 901, 902
 
 
 def feeds_json(tmp_path: Path) -> list[dict[str, object]]:
@@ -103,3 +107,31 @@ async def test_feed_problems_are_shown_to_admins_and_in_the_cli(tmp_path: Path, 
         assert "problem" in listing.visible and "HTTP 404" in listing.visible
     [feed] = await asyncio.to_thread(feeds_json, tmp_path)
     assert feed["status"] == "ok" and "HTTP 404" in str(feed["recent_problems"])
+
+
+async def test_admins_see_the_admin_commands_in_their_menu_and_help_and_no_one_else_does(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBotAPI()
+    api.not_started.add(STRANGER_ADMIN)  # listed in NEWSBOT_ADMIN_IDS, never opened a chat with the bot
+    admins = frozenset({ADMIN, STRANGER_ADMIN})
+    with caplog.at_level(logging.WARNING, logger="bot.chat.app"):
+        async with running_bot(tmp_path, feed_server, api=api, admin_ids=admins) as world:
+            calls = world.api.calls_of("setMyCommands")
+            everyone = [call for call in calls if "scope" not in call.params]
+            mine = [call for call in calls if call.params.get("scope") == {"type": "chat", "chat_id": ADMIN}]
+            assert [call.params.get("language_code") for call in mine] == [None, "en", "it", "de"]
+            for call in mine:
+                t = texts(call.params.get("language_code") or "en")
+                assert [(c["command"], c["description"]) for c in call.params["commands"]] == menu(t, admin=True)
+            assert [c for call in everyone for c in call.params["commands"] if c["command"] == "addfeed"] == []
+            assert menu(texts("it"), admin=True)[-1] != menu(texts("en"), admin=True)[-1]  # translated
+
+            [admin_help] = await world.say(ADMIN, "/help")
+            [member_help] = await world.say(MEMBER, "/help")
+            for command, _ in ADMIN_COMMANDS:
+                assert f"/{command} " in admin_help.visible
+                assert f"/{command} " not in member_help.visible
+            [group_help] = await world.say(-5, "/help", user_id=ADMIN, chat_type="group")  # not in a group
+            assert "/addfeed" not in group_help.visible
+    assert f"no admin command menu for user {STRANGER_ADMIN}" in caplog.text  # and the bot started all the same
