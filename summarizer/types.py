@@ -102,12 +102,13 @@ class Engine(Protocol):
 
 
 class Embedder(Protocol):
-    """Texts to L2-normalised float32 vectors (rows); queries and passages may be embedded differently (E5)."""
+    """Texts to L2-normalised float32 vectors (rows); queries and passages may be embedded differently (E5);
+    `threads` caps the native thread pools for that call."""
 
     name: str
     dim: int
     multilingual: bool  # False: give it English (the pivot)
 
-    def queries(self, texts: Sequence[str]) -> Any: ...
+    def queries(self, texts: Sequence[str], *, threads: int | None = None) -> Any: ...
 
-    def passages(self, texts: Sequence[str]) -> Any: ...
+    def passages(self, texts: Sequence[str], *, threads: int | None = None) -> Any: ...

@@ -1,7 +1,9 @@
-"""What every stage of the service shares: settings, the store behind its own thread, the clock, the model thread.
+"""What every stage of the service shares: settings, the store behind its own thread, the clock, the model thread
+and the questions thread.
 
 The event loop never waits on SQLite or on a model: store calls run on one SQLite thread (a writer in another process
-holding the lock stalls that thread, not the bot), model work on one model thread (torch releases the GIL).
+holding the lock stalls that thread, not the bot), model work on one model thread (torch releases the GIL), and a
+question's small model work on a thread of its own, so that it never queues behind an enrichment batch.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class Context:
         self._sql = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-sqlite")
         # One model thread: two generations on the same cores would only slow each other down.
         self._models = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-model")
+        # Embedding a question and its candidate sentences, detecting its language: milliseconds of work, which on the
+        # model thread would wait for the batch in progress (8 articles: tens of seconds on 2 cores).
+        self._questions = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-questions")
+        self._model_calls = 0  # running or queued on the model thread; counted on the event loop
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a store method on the SQLite thread."""
@@ -40,10 +46,26 @@ class Context:
 
     async def model(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run model work (loading, generation) on the model thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._models, functools.partial(fn, *args, **kwargs))
+        self._model_calls += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._models, functools.partial(fn, *args, **kwargs)
+            )
+        finally:
+            self._model_calls -= 1
+
+    @property
+    def model_busy(self) -> bool:
+        """Whether the model thread has work (which keeps the cores busy)."""
+        return self._model_calls > 0
+
+    async def question(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a question's small model work (embedding, language detection) on the questions thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._questions, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
         self._models.shutdown(wait=True, cancel_futures=True)
+        self._questions.shutdown(wait=True, cancel_futures=True)
         self._sql.shutdown(wait=True)
         self.store.close()
 

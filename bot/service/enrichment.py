@@ -99,13 +99,14 @@ class Enrichment:
             return self._engine
 
     async def detect(self, text: str) -> str:
-        """The language of a short text (a question): the engine's detector, or lingua alone when there is no engine."""
+        """The language of a short text (a question): the engine's detector, or lingua alone when there is no engine;
+        on the questions thread, beside any enrichment batch."""
         try:
             engine = await self.engine()
         except ModelError:
             config = await self.config()
-            return (await self.ctx.model(self._detect_one, config.languages, text)).lang
-        return (await self.ctx.model(engine.detect_language, text)).lang
+            return (await self.ctx.question(self._detect_one, config.languages, text)).lang
+        return (await self.ctx.question(engine.detect_language, text)).lang
 
     def _detect_one(self, languages: tuple[str, ...], text: str) -> Detection:
         with self._engine_lock:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -245,3 +246,44 @@ async def test_the_engine_is_built_again_when_feeds_yaml_changes_its_models(
         assert await service.subscribers.languages() == ["en", "it", "de"]
     finally:
         await service.aclose()
+
+
+async def test_a_question_is_answered_while_an_enrichment_batch_holds_the_model_thread(
+    tmp_path: Path, feed_server: FeedServer, clock: list[datetime]
+) -> None:
+    engine = HeldEngine()
+    service = feed_service(tmp_path, feed_server, [("s1", "Chip maker buys a startup")], engine, clock)
+    embedder = service.indexing.embedder
+    asked_with: list[int | None] = []
+    queries = embedder.queries
+
+    def spy(texts: Sequence[str], *, threads: int | None = None) -> Any:
+        asked_with.append(threads)
+        return queries(texts, threads=threads)
+
+    embedder.queries = spy  # type: ignore[method-assign]
+    try:
+        await service.ask.retrieve("Who bought the startup?")  # idle: the pools' own threads
+        await service.ingest.poll(force=True)
+        batch = asyncio.create_task(service.enrichment.enrich())
+        assert await asyncio.to_thread(engine.running.wait, 10)
+        found = await asyncio.wait_for(service.ask.retrieve("Who bought the startup?"), 10)
+        assert not batch.done()  # answered while the batch still held the model thread
+        assert asked_with == [None, 1] and found.query.shape == (embedder.dim,)
+        engine.release.set()
+        assert (await asyncio.wait_for(batch, 10)).done == 1
+    finally:
+        engine.release.set()
+        await service.aclose()
+
+
+class HeldEngine(FlakyEngine):
+    """Its batches wait (at most 30 s) until the test releases them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def _check(self, articles: Sequence[Article]) -> None:
+        super()._check(articles)
+        self.release.wait(30)
