@@ -234,6 +234,8 @@ class Seq2SeqEngine(ABC):
         return _scatter(model, inputs, batches, config.summary_beams, [(min_new, max_new)] * len(batches))
 
     def _language_detector(self) -> LanguageDetector:
+        if self._detector is not None:  # without the lock, which a model load holds for seconds
+            return self._detector
         with self._lock:
             if self._detector is None:
                 from summarizer.detect import LinguaDetector

@@ -83,6 +83,9 @@ class Enrichment:
         if self._injected is not None:
             return self._injected
         config = await self.config()
+        built, built_from = self._engine, self._built_from
+        if built is not None and built_from == config:
+            return built  # as it is: a question must not queue behind a batch on the model thread to learn that
         return await self.ctx.model(self._build, config)
 
     def _build(self, config: EngineConfig) -> Engine:

@@ -114,8 +114,18 @@ class StoreBase:
             raise StorageError(f"database {self.path}: {e}") from e
 
     def migrate(self) -> None:
+        """Apply the pending migrations. Another process opening the database at the same time may apply one first
+        (sqlite-utils reads what is pending once, before it starts): this process's attempt then fails and rolls
+        back, and it applies what is still pending."""
         try:
-            migrations.apply(self.db)
+            while True:
+                pending = {migration.name for migration in migrations.pending(self.db)}
+                try:
+                    migrations.apply(self.db)
+                    return
+                except sqlite3.Error:
+                    if not {migration.name for migration in migrations.pending(self.db)} < pending:
+                        raise  # nobody else got further: a real failure
         except sqlite3.Error as e:
             raise StorageError(f"cannot migrate database {self.path}: {e}") from e
 

@@ -345,6 +345,12 @@ def m0017(db: Database) -> None:
         db.execute("VACUUM")
         # In WAL mode the whole rewritten file went through the log, which keeps its size while connections stay open
         # (all of `newsbot run`): a log as large as the database, unless emptied now.
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.OperationalError as e:
         log.warning("database not compacted after moving its vectors (%s); its free pages will be reused instead", e)
+        return
+    if busy:
+        log.warning(
+            "the write-ahead log keeps the compacted file's size until every connection has closed (another one was "
+            "reading while it was to be emptied)"
+        )

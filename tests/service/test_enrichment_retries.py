@@ -287,3 +287,24 @@ class HeldEngine(FlakyEngine):
     def _check(self, articles: Sequence[Article]) -> None:
         super()._check(articles)
         self.release.wait(30)
+
+
+async def test_a_question_does_not_queue_on_the_model_thread_for_the_engine_it_built(
+    tmp_path: Path, feed_server: FeedServer, clock: list[datetime]
+) -> None:
+    service = feed_service(tmp_path, feed_server, [("s1", "Chip maker buys a startup")], None, clock)  # feeds.yaml's
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # model work in progress: a batch, a model loading
+        busy.set()
+        release.wait(30)
+
+    try:
+        await service.ask.retrieve("Who bought the startup?")  # the first question builds the engine there
+        holder = asyncio.ensure_future(service.ctx.model(hold))
+        assert await asyncio.to_thread(busy.wait, 10)
+        await asyncio.wait_for(service.ask.retrieve("Who bought the startup?"), 10)
+        assert not holder.done()
+    finally:
+        release.set()
+        await service.aclose()

@@ -1,6 +1,7 @@
 """Story vectors on disk: what they cost per row, and the migration that moved them into a rowid table."""
 
 import logging
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from sqlite_utils import Database
 
+from bot.errors import StorageError
 from bot.feeds.dedupe import decide
 from bot.feeds.types import ParsedEntry
 from bot.store import Store, open_store
@@ -96,3 +98,43 @@ def test_a_database_that_cannot_be_compacted_now_is_left_to_reuse_its_pages(
     assert "not compacted" in caplog.text
     db.conn.commit()
     assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
+def test_two_processes_opening_an_old_database_at_once_both_start(tmp_path: Path, now: datetime) -> None:
+    """Both read 0016 as pending; the one that applies it second fails, rolls back and finds nothing left to do."""
+    for attempt in range(3):
+        path = tmp_path / f"newsbot{attempt}.db"
+        old = Store(path)
+        migrations.apply(old.db, stop_before="0016_story_vectors_in_a_rowid_table")
+        ids = _stories(old, now, 1500)
+        for embedder, rows in _vectors(ids, attempt).items():
+            old.save_vectors(embedder, rows)
+        old.close()
+        outcomes = _open_together(path, 2)
+        assert outcomes == ["opened", "opened"]
+        store = open_store(path)
+        assert store.vector_state("e5")[0] == store.vector_state("minilm")[0] == len(ids)
+        applied = [row[0] for row in store.conn.execute("SELECT name FROM _sqlite_migrations WHERE name LIKE '001%'")]
+        assert sorted(applied) == sorted(set(applied))  # each once
+        store.close()
+
+
+def _open_together(path: Path, count: int) -> list[str]:
+    """Open the database from `count` threads at once (a connection each, as processes have): how each went."""
+    start = threading.Barrier(count)
+    outcomes: list[str] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            open_store(path).close()
+            outcomes.append("opened")
+        except StorageError as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=open_it) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
