@@ -348,6 +348,9 @@ class FakeBotAPI:
             return _error(400, "Bad Request: chat not found")
         return _ok(True)
 
+    async def _api_deletemycommands(self, params: dict[str, Any]) -> web.Response:
+        return await self._api_setmycommands(params)
+
     async def _api_getupdates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)

@@ -124,13 +124,14 @@ async def _post_init(application: Application) -> None:
     await bot.set_my_commands(_commands("en"))
     for lang in languages:
         await bot.set_my_commands(_commands(lang), language_code=lang)
-    await _admin_menus(bot, service.settings.admin_ids, languages)
+    await _admin_menus(bot, service.settings.admin_ids, await service.subscribers.former_admins(), languages)
 
 
-async def _admin_menus(bot: Bot, admin_ids: Collection[int], languages: Sequence[str]) -> None:
+async def _admin_menus(bot: Bot, admin_ids: Collection[int], former: Collection[int], languages: Sequence[str]) -> None:
     """Each admin's private chat lists the admin commands too, the same way: a chat's own menu outranks everyone's in
     any language, so it is set per offered language as well. Telegram refuses a menu for a user who has not started
-    the bot yet: logged, and the next start tries again."""
+    the bot yet: logged, and the next start tries again. Telegram keeps a chat's menu until it is deleted: those of
+    users no longer in NEWSBOT_ADMIN_IDS are."""
     for admin_id in sorted(admin_ids):
         scope = BotCommandScopeChat(admin_id)
         try:
@@ -139,6 +140,14 @@ async def _admin_menus(bot: Bot, admin_ids: Collection[int], languages: Sequence
                 await bot.set_my_commands(_commands(lang, admin=True), scope=scope, language_code=lang)
         except TelegramError as e:
             log.warning("no admin command menu for user %s (has the user started the bot?): %s", admin_id, e)
+    for user_id in former:
+        scope = BotCommandScopeChat(user_id)
+        try:
+            await bot.delete_my_commands(scope=scope)
+            for lang in languages:
+                await bot.delete_my_commands(scope=scope, language_code=lang)
+        except TelegramError as e:
+            log.warning("could not take the admin command menu from former admin %s: %s", user_id, e)
 
 
 def _commands(lang: str, *, admin: bool = False) -> list[BotCommand]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +64,13 @@ class Subscribers:
         return await self.ctx.db(
             self.ctx.store.kept_value, "webhook_secret", lambda: secrets.token_urlsafe(32), self.ctx.now()
         )
+
+    async def former_admins(self) -> list[int]:
+        """Who was in NEWSBOT_ADMIN_IDS at the last start and is not now (their admin menus are to go); remembers
+        the ids of this start."""
+        now = sorted(self.ctx.settings.admin_ids)
+        before = await self.ctx.db(self.ctx.store.swap_kept, "admin_menus", json.dumps(now), self.ctx.now())
+        return sorted(set(json.loads(before)) - set(now)) if before else []
 
     async def counts(self) -> list[tuple[str, str, bool, int]]:
         """(kind, language, active, how many) for admins."""

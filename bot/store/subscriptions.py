@@ -169,6 +169,17 @@ class KeptStore(StoreBase):
             )
             return str(conn.execute("SELECT value FROM kept WHERE key = ?", [key]).fetchone()[0])
 
+    def swap_kept(self, key: str, value: str, now: datetime) -> str | None:
+        """Keep `value` under `key`; returns what was kept there before, if anything."""
+        with self._write() as conn:
+            before = conn.execute("SELECT value FROM kept WHERE key = ?", [key]).fetchone()
+            conn.execute(
+                "INSERT INTO kept (key, value, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+                [key, value, iso(now)],
+            )
+        return None if before is None else str(before[0])
+
 
 def _column_value(value: Any) -> Any:
     if isinstance(value, datetime):

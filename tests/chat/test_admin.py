@@ -135,3 +135,17 @@ async def test_admins_see_the_admin_commands_in_their_menu_and_help_and_no_one_e
             [group_help] = await world.say(-5, "/help", user_id=ADMIN, chat_type="group")  # not in a group
             assert "/addfeed" not in group_help.visible
     assert f"no admin command menu for user {STRANGER_ADMIN}" in caplog.text  # and the bot started all the same
+
+
+async def test_a_user_taken_off_the_admin_list_loses_the_admin_menu_at_the_next_start(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    former = 903
+    async with running_bot(tmp_path, feed_server, admin_ids=frozenset({ADMIN, former})) as world:
+        assert world.api.calls_of("deleteMyCommands") == []
+    async with running_bot(tmp_path, feed_server, admin_ids=frozenset({ADMIN})) as world:
+        deleted = world.api.calls_of("deleteMyCommands")
+        assert [call.params["scope"] for call in deleted] == [{"type": "chat", "chat_id": former}] * 4
+        assert [call.params.get("language_code") for call in deleted] == [None, "en", "it", "de"]
+    async with running_bot(tmp_path, feed_server, admin_ids=frozenset({ADMIN})) as world:
+        assert world.api.calls_of("deleteMyCommands") == []  # once is enough
