@@ -120,38 +120,37 @@ async def _post_init(application: Application) -> None:
     """Register the command menu: English for every client language without its own, then one per offered language
     in that language (English until it has a catalog), so Telegram shows each user the menu in theirs."""
     bot, service = application.bot, deps_of(application).service
-    languages = (await service.enrichment.config()).languages
-    await bot.set_my_commands(_commands("en"))
-    for lang in languages:
-        await bot.set_my_commands(_commands(lang), language_code=lang)
-    await _admin_menus(bot, service.settings.admin_ids, await service.subscribers.former_admins(), languages)
+    codes = [None, *(await service.enrichment.config()).languages]  # None: every client language without its own
+    for code in codes:
+        await bot.set_my_commands(_commands(code), language_code=code)
+    await _admin_menus(bot, service.settings.admin_ids, await service.subscribers.former_admins(), codes)
 
 
-async def _admin_menus(bot: Bot, admin_ids: Collection[int], former: Collection[int], languages: Sequence[str]) -> None:
+async def _admin_menus(
+    bot: Bot, admin_ids: Collection[int], former: Collection[int], codes: Sequence[str | None]
+) -> None:
     """Each admin's private chat lists the admin commands too, the same way: a chat's own menu outranks everyone's in
     any language, so it is set per offered language as well. Telegram refuses a menu for a user who has not started
     the bot yet: logged, and the next start tries again. Telegram keeps a chat's menu until it is deleted: those of
     users no longer in NEWSBOT_ADMIN_IDS are."""
+    menus = {code: _commands(code, admin=True) for code in codes}
     for admin_id in sorted(admin_ids):
-        scope = BotCommandScopeChat(admin_id)
         try:
-            await bot.set_my_commands(_commands("en", admin=True), scope=scope)
-            for lang in languages:
-                await bot.set_my_commands(_commands(lang, admin=True), scope=scope, language_code=lang)
+            for code, menu_of_code in menus.items():
+                await bot.set_my_commands(menu_of_code, scope=BotCommandScopeChat(admin_id), language_code=code)
         except TelegramError as e:
             log.warning("no admin command menu for user %s (has the user started the bot?): %s", admin_id, e)
     for user_id in former:
-        scope = BotCommandScopeChat(user_id)
         try:
-            await bot.delete_my_commands(scope=scope)
-            for lang in languages:
-                await bot.delete_my_commands(scope=scope, language_code=lang)
+            for code in codes:
+                await bot.delete_my_commands(scope=BotCommandScopeChat(user_id), language_code=code)
         except TelegramError as e:
             log.warning("could not take the admin command menu from former admin %s: %s", user_id, e)
 
 
-def _commands(lang: str, *, admin: bool = False) -> list[BotCommand]:
-    return [BotCommand(command, description) for command, description in menu(texts(lang), admin=admin)]
+def _commands(code: str | None, *, admin: bool = False) -> list[BotCommand]:
+    """The menu in language `code`; in English for None (every client language without a menu of its own)."""
+    return [BotCommand(command, description) for command, description in menu(texts(code or "en"), admin=admin)]
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -42,15 +42,13 @@ class Context:
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a store method on the SQLite thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._sql, functools.partial(fn, *args, **kwargs))
+        return await _on(self._sql, fn, *args, **kwargs)
 
     async def model(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run model work (loading, generation) on the model thread."""
         self._model_calls += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._models, functools.partial(fn, *args, **kwargs)
-            )
+            return await _on(self._models, fn, *args, **kwargs)
         finally:
             self._model_calls -= 1
 
@@ -61,13 +59,17 @@ class Context:
 
     async def question(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a question's small model work (embedding, language detection) on the questions thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._questions, functools.partial(fn, *args, **kwargs))
+        return await _on(self._questions, fn, *args, **kwargs)
 
     def close(self) -> None:
         self._models.shutdown(wait=True, cancel_futures=True)
         self._questions.shutdown(wait=True, cancel_futures=True)
         self._sql.shutdown(wait=True)
         self.store.close()
+
+
+async def _on(executor: ThreadPoolExecutor, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    return await asyncio.get_running_loop().run_in_executor(executor, functools.partial(fn, *args, **kwargs))
 
 
 async def first_of(*events: asyncio.Event) -> None:

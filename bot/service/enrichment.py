@@ -64,8 +64,9 @@ class Enrichment:
         self.ctx = ctx
         self.feeds = feeds
         self._injected = engine  # a test's or a benchmark's: used as it is, whatever feeds.yaml says
-        self._engine = engine
-        self._built_from: EngineConfig | None = None
+        # The engine built here and what from, one tuple so that a reader without the lock never pairs one engine
+        # with another's config.
+        self._built: tuple[EngineConfig, Engine] | None = None
         self._engine_lock = threading.Lock()
         self._problems: set[str] = set()  # problem keys recorded by this process, so a fix can clear them
         self._detector: LinguaDetector | None = None  # for stories the engine cannot take (no models)
@@ -83,23 +84,25 @@ class Enrichment:
         if self._injected is not None:
             return self._injected
         config = await self.config()
-        built, built_from = self._engine, self._built_from
-        if built is not None and built_from == config:
-            return built  # as it is: a question must not queue behind a batch on the model thread to learn that
+        built = self._built
+        if built is not None and built[0] == config:
+            return built[1]  # as it is: a question must not queue behind a batch on the model thread to learn that
         return await self.ctx.model(self._build, config)
 
     def _build(self, config: EngineConfig) -> Engine:
         with self._engine_lock:
-            if self._engine is None or self._built_from != config:
-                if self._engine is not None:
-                    log.info("the model settings changed: building the language engine again")
-                self._engine = None
-                try:
-                    self._engine = make_engine(config)
-                except EngineError as e:
-                    raise ModelError(str(e)) from e
-                self._built_from = config
-            return self._engine
+            built = self._built
+            if built is not None and built[0] == config:
+                return built[1]
+            if built is not None:
+                log.info("the model settings changed: building the language engine again")
+            self._built = None
+            try:
+                engine = make_engine(config)
+            except EngineError as e:
+                raise ModelError(str(e)) from e
+            self._built = (config, engine)
+            return engine
 
     async def detect(self, text: str) -> str:
         """The language of a short text (a question): the engine's detector, or lingua alone when there is no engine;
