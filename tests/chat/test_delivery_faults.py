@@ -81,6 +81,26 @@ async def test_the_configured_rates_are_kept(tmp_path: Path, feed_server: FeedSe
         assert all(b.at - a.at >= 0.45 for a, b in itertools.pairwise(per_chat))
 
 
+async def test_one_chats_digest_parts_are_spaced_by_the_per_chat_rate(tmp_path: Path, feed_server: FeedServer) -> None:
+    """One subscriber and nothing else to send: the bot-wide rate never binds, so only the per-chat pacing keeps the
+    parts of a long digest apart (the fake Telegram answers 429 to a chat sent to faster than 4/s)."""
+    api = FakeBotAPI(chat_rate=4, slack=0.05)
+    async with running_bot(tmp_path, feed_server, api=api, send_rate=25, chat_rate=4, digest_max_stories=40) as world:
+        long_items = [
+            (f"s{i}", f"Story {i} " + "with a title long enough to need more messages " * 4) for i in range(40)
+        ]
+        await world.publish(long_items)
+        await due_subscribers(world, [700])
+        await world.until(lambda: world.service.store.outbox_counts().get("sent", 0) >= 3, timeout=20)
+        await world.until(lambda: not world.service.store.outbox_counts().get("pending"), timeout=20)
+        parts = api.messages_to(700)
+        assert len(parts) >= 3, "the digest was meant to need several messages"
+        assert api.too_fast == 0, f"sent to the chat faster than 4/s: {api.too_fast_for}"
+        assert [c.status for c in api.calls_of("sendMessage")] == [200] * len(parts)
+        gaps = [round(b.at - a.at, 3) for a, b in itertools.pairwise(parts)]
+        assert all(gap >= 0.22 for gap in gaps), gaps  # 1/4 s apart, less the fake's arrival jitter
+
+
 def _chat(chat_id: int):  # type: ignore[no-untyped-def]
     from bot.service import Chat
 
