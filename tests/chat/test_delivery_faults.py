@@ -101,6 +101,20 @@ async def test_one_chats_digest_parts_are_spaced_by_the_per_chat_rate(tmp_path: 
         assert all(gap >= 0.22 for gap in gaps), gaps  # 1/4 s apart, less the fake's arrival jitter
 
 
+async def test_a_reply_that_meets_a_429_is_sent_again_after_the_wait_telegram_asked_for(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, feed_server, api=api) as world:
+        api.fail(429, "Too Many Requests: retry after 1", retry_after=1, chat_id=800)
+        [help_text] = await world.say(800, "/help")
+        assert "/ask" in help_text.visible
+        refused, retried = api.calls_of("sendMessage")
+        assert (refused.status, retried.status) == (429, 200)
+        waited = retried.at - refused.at
+        assert waited >= 0.95, f"the reply was sent again {waited:.3f} s after a 429 that asked for 1 s"
+
+
 def _chat(chat_id: int):  # type: ignore[no-untyped-def]
     from bot.service import Chat
 
