@@ -1,4 +1,5 @@
-"""/ask's citation numbers: the QA model's own [n] are kept only when they name a listed source."""
+"""/ask's citation numbers: every number an answer shows names a listed source, and the source it names is the
+story its sentence came from; the QA model's own [n] are kept only when they name a listed source."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.ask.answer import Passage, numbered
 from bot.digest.render import pack, render_answer
 from bot.i18n import texts
 from bot.service import make_service
@@ -16,6 +18,49 @@ from tests.telegram_html import parse
 from tests.test_service import make_settings
 
 HELIOS = "How much money did Helios Labs raise?"
+
+
+def test_each_quoted_sentence_is_numbered_for_its_own_story() -> None:
+    """[1] is the first story cited, each story keeps one number however many of its sentences are quoted."""
+    picked = [
+        Passage(30, "Thirty grew.", 0.9, "en"),
+        Passage(10, "Ten shrank.", 0.8, "en"),
+        Passage(30, "Thirty hired.", 0.7, "en"),
+        Passage(20, "Twenty sued.", 0.6, "en"),
+    ]
+    titles: dict[int, tuple[str, str | None]] = {n: (f"Story {n}", f"https://news.example/{n}") for n in (10, 20, 30)}
+    numbers, citations = numbered(picked, titles)
+    assert [(c.number, c.story_id, c.title) for c in citations] == [
+        (1, 30, "Story 30"),
+        (2, 10, "Story 10"),
+        (3, 20, "Story 20"),
+    ]
+    story_of = {c.number: c.story_id for c in citations}
+    assert [story_of.get(n) for n in numbers] == [p.story_id for p in picked]
+
+
+@pytest.mark.slow  # the QA corpus, indexed by the real embedders, is built once per run
+@pytest.mark.parametrize(
+    "question", [HELIOS, "What is Nvidia's new Rubin chip?", "Where will a data center cooled by river water be built?"]
+)
+async def test_a_quoted_sentences_number_names_the_story_it_is_quoted_from(qa: QaWorld, question: str) -> None:
+    """Events told by several feeds in several languages: each quoted sentence is in exactly one cited story."""
+    service = qa.service()
+    try:
+        answer = await service.ask.answer(question)
+        told = {}
+        for citation in answer.citations:
+            story = await service.stories.get(citation.story_id)
+            assert story is not None
+            told[citation.number] = story.text
+    finally:
+        await service.aclose()
+    assert answer.found and not answer.generated
+    assert len(told) > 1, "the test needs an answer from several sources"
+    assert sorted(told) == list(range(1, len(told) + 1))
+    for sentence, number in answer.sentences:
+        holding = [n for n, text in told.items() if sentence in text]
+        assert holding == [number], f"{sentence!r} is marked [{number}] but is quoted from {holding}"
 
 
 class AnswerModelCitingTooFar:
