@@ -1,5 +1,6 @@
 """`newsbot backup DIR`: taken while another process inserts 1,000 stories, the copy passes PRAGMA integrity_check
-and holds a consistent snapshot; newsbot started on the restored copy serves `stories list` and `health`."""
+and holds a consistent snapshot; it holds the stories still only in the write-ahead log; newsbot started on the
+restored copy serves `stories list` and `health`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.feeds.dedupe import decide
+from bot.feeds.types import ParsedEntry
 from bot.store import open_store
 from bot.store.migrations import migrations
 
@@ -105,3 +108,38 @@ def test_a_backup_never_overwrites_and_a_bad_directory_is_one_clear_error(tmp_pa
     assert result.exit_code == 1 and "cannot create" in result.output and "Traceback" not in result.output
     made = CliRunner().invoke(app, ["backup", str(tmp_path / "b")], env=env)
     assert made.exit_code == 0 and "integrity ok" in made.output and "and feeds.yaml" in made.output
+
+
+def test_a_backup_holds_the_stories_still_only_in_the_write_ahead_log(tmp_path: Path) -> None:
+    """Stories committed while another connection reads are in the WAL, not yet in the database file: a copy of the
+    file alone would lack them, the backup must not."""
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n", encoding="utf-8")
+    env = {"NEWSBOT_DB": str(tmp_path / "newsbot.db"), "NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"),
+           "NEWSBOT_BACKEND": "extractive"}  # fmt: skip
+    now = datetime.now(UTC)
+    store = open_store(tmp_path / "newsbot.db")
+    reader = sqlite3.connect(tmp_path / "newsbot.db", isolation_level=None)
+    try:
+        store.sync_feeds([("https://ai.example/feed.xml", None, None, None, True)], now)
+        [feed] = store.list_feeds()
+        # An open read transaction keeps every later commit in the WAL: no checkpoint may copy it into the file.
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+        for n in range(20):
+            entry = ParsedEntry(guid=f"g{n}", url=f"https://ai.example/{n}", title=f"Story {n}", text="Body. " * 50)
+            store.save_entries(feed.id, decide([entry], {}, {}), now)
+        file_alone = tmp_path / "file-alone.db"
+        shutil.copy(tmp_path / "newsbot.db", file_alone)
+        with sqlite3.connect(file_alone) as conn:  # the premise: the database file alone lacks them
+            assert conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+        result = CliRunner().invoke(app, ["backup", str(tmp_path / "backups"), "--json"], env=env)
+    finally:
+        reader.close()
+        store.close()
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["integrity"] == "ok"
+    assert report["stories"] == 20, "the backup lacks stories committed before it began"
+    with sqlite3.connect(report["database"]) as conn:
+        titles = {row[0] for row in conn.execute("SELECT title FROM stories")}
+    assert titles == {f"Story {n}" for n in range(20)}
