@@ -174,7 +174,13 @@ async def test_scheduled_digests_fire_at_07_30_rome_across_the_dst_change(world:
         "slot:2026-03-30T05:30:00+00:00",
         "slot:2026-03-31T05:30:00+00:00",
     ], keys
-    assert len(fired) == 4
+    # Each digest fires at the first hourly tick (HH:31 UTC) after its slot, not hours later.
+    assert fired == [
+        datetime(2026, 3, 28, 6, 31, tzinfo=UTC),
+        datetime(2026, 3, 29, 5, 31, tzinfo=UTC),
+        datetime(2026, 3, 30, 5, 31, tzinfo=UTC),
+        datetime(2026, 3, 31, 5, 31, tzinfo=UTC),
+    ], fired
 
 
 async def test_downtime_gives_one_catch_up_digest_and_no_empty_ones(world: World) -> None:
