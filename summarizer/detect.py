@@ -219,14 +219,14 @@ class LinguaDetector:
         return Evidence(scores, self.languages)
 
     def _cjk_evidence(self, view: _TextView) -> Evidence:
-        if "ja" not in self._lingua and "zh" not in self._lingua:
-            return Evidence({}, self.languages, outsider=UNDETERMINED)
         # Both are scored even when one is not configured: Chinese text must not become Japanese for want of a rival.
         kana_free = 0.0 if view.kana else view.words * _KANA_FREE_WORD
         scores = {
             "ja": -view.non_japanese * _CJK_STRAY_CHARACTER - kana_free,
             "zh": -view.kana * _CJK_STRAY_CHARACTER,
         }
+        if "ja" not in self._lingua and "zh" not in self._lingua:  # neither offered: named, to pivot into English
+            return Evidence({}, self.languages, outsider=max(scores, key=scores.__getitem__))
         return Evidence(scores, self.languages)
 
     def _detectors(self) -> tuple[LanguageDetector | None, LanguageDetector]:

@@ -190,6 +190,14 @@ def test_detect_many_equals_detect_one_by_one(detector: LinguaDetector) -> None:
     assert detector.detect_many(texts, hints) == [detector.detect(t, h) for t, h in zip(texts, hints, strict=True)]
 
 
+def test_japanese_and_chinese_are_named_when_neither_is_configured() -> None:
+    """Not offered to readers, but named (not `und`), so that a question in either can be pivoted into English."""
+    detector = LinguaDetector(("en", "it", "de"))
+    assert detector.detect("アンソロピックは東京で何人ほど採用する予定ですか？").lang == "ja"
+    assert detector.detect("英伟达为什么受到欧盟调查？").lang == "zh"
+    assert detector.detect("先週、経済産業省", "de").lang == "zh"  # a configured hint cannot make it German
+
+
 def test_chinese_is_not_japanese_when_only_japanese_is_configured() -> None:
     detector = LinguaDetector(("en", "ja"))
     assert detector.detect("他称，他制作了一个 WiFi 门铃。").lang == "zh"
