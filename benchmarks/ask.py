@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from bot.ask.answer import BM25_WEIGHT, VECTOR_WEIGHT, fuse  # noqa: E402
+from bot.ask.answer import BM25_WEIGHT, VECTOR_WEIGHT, fuse, pick_sentences  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.service import Service, make_service  # noqa: E402
-from bot.service.ask import CANDIDATES  # noqa: E402
+from bot.service.ask import ANSWER_STORIES, CANDIDATES  # noqa: E402
 from bot.service.indexing import best_rows, similarities  # noqa: E402
 from summarizer.embed import make_embedder  # noqa: E402
 from tests.qa_corpus import CorpusEngine  # noqa: E402
@@ -52,6 +53,7 @@ from process_memory import peak_rss_mb, rss_mb  # noqa: E402
 
 GOAL_P95_MS = 50.0
 NAIVE_QUERIES = 3
+OLD_GATE = 0.805  # "nothing found" before the answerability check: one cosine on the best story (e5)
 T = TypeVar("T")
 
 
@@ -115,6 +117,37 @@ def naive_search(matrix: np.ndarray, query: np.ndarray) -> list[int]:
     return sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:CANDIDATES]
 
 
+async def answer_by_the_old_gate(service: Service, question: str) -> bool:
+    """/ask's answer as it was before the answerability check, up to the quoted sentences: retrieval, the single cosine
+    gate, then the gated stories' sentences embedded and picked (no translation)."""
+    found = await service.ask.retrieve(question)
+    best = [i for i in found.story_ids if found.similarity.get(i, 0.0) >= OLD_GATE][:ANSWER_STORIES]
+    stories = [s for s in [await service.ctx.db(service.ctx.store.get_story, i) for i in best] if s is not None]
+    if not stories:
+        return False
+    passages, vectors = await service.ask._sentences(stories)
+    scores = vectors @ found.query
+    return bool(
+        pick_sentences([replace(p, score=float(x)) for p, x in zip(passages, scores, strict=True) if not p.title])
+    )
+
+
+async def answers(service: Service, questions: list[str]) -> dict[str, Any]:
+    """Each question answered both ways, alternating, every story's sentences embedded afresh (as for a question
+    about stories nobody asked about yet): ms per answer and the share found."""
+    old, new, found_old, found_new = [], [], 0, 0
+    for question in questions:
+        service.ask._embedded.clear()
+        started = time.perf_counter()
+        found_old += await answer_by_the_old_gate(service, question)
+        old.append((time.perf_counter() - started) * 1000)
+        service.ask._embedded.clear()
+        started = time.perf_counter()
+        found_new += (await service.ask.answer(question)).found
+        new.append((time.perf_counter() - started) * 1000)
+    return {"old": old, "new": new, "found_old": found_old, "found_new": found_new}
+
+
 def sizes(db: Path) -> dict[str, int]:
     """Bytes on disk per object kind, from sqlite's dbstat virtual table."""
     found = {"fts": 0, "vectors": 0, "stories": 0, "other": 0}
@@ -135,7 +168,11 @@ def sizes(db: Path) -> dict[str, int]:
 
 
 async def measure(
-    service: Service, asked: list[tuple[str, bool]], warmup: list[str], during_enrichment: bool = False
+    service: Service,
+    asked: list[tuple[str, bool]],
+    warmup: list[str],
+    during_enrichment: bool = False,
+    answered: int = 0,
 ) -> dict[str, Any]:
     ask, store, embedder = service.ask, service.ctx.store, service.indexing.embedder
     started = time.perf_counter()
@@ -166,6 +203,9 @@ async def measure(
         if holder is not None:
             await holder
     others = (busy_after - busy_before - (own_after - own_before)) / (time.perf_counter() - timing_started)
+
+    # Before the parts' timers are put in: answering calls the embedder too.
+    answered_both_ways = await answers(service, questions[:answered]) if answered else None
 
     # The parts, in a second pass through the same questions: the store and model calls Ask makes, timed where they
     # run; the inline vector search and fusion repeated on that pass's own results.
@@ -214,6 +254,7 @@ async def measure(
         "same_top": same,
         "matrix_mb": matrix.nbytes / 2**20,
         "rss_loaded_mb": rss_loaded,
+        "answers": answered_both_ways,
     }
 
 
@@ -229,6 +270,12 @@ def main() -> None:
         action="store_true",
         help="time the questions while the model thread keeps both cores busy (torch matrix products), as an "
         "enrichment batch does in `newsbot run`",
+    )
+    parser.add_argument(
+        "--answers",
+        type=int,
+        default=50,
+        help="questions also answered whole (Ask.answer), with and without the answerability check, side by side",
     )
     parser.add_argument(
         "--db", type=Path, help="build the database here and keep it; reused as it is if it exists (same arguments!)"
@@ -256,7 +303,7 @@ def main() -> None:
 
         async def run() -> dict[str, Any]:
             try:
-                return await measure(service, questions, warmup, args.during_enrichment)
+                return await measure(service, questions, warmup, args.during_enrichment, args.answers)
             finally:
                 await service.aclose()
 
@@ -327,6 +374,21 @@ def main() -> None:
     )
     print(f"RSS after loading:    {result['rss_loaded_mb']:.0f} MB; peak {peak_mb:.0f} MB (VmHWM)")
     print()
+    if result["answers"]:
+        done = result["answers"]
+        count = len(done["old"])
+        print(f"{'Ask.answer, ms (' + str(count) + ' questions)':<44}{'p50':>8}{'p95':>8}{'found':>8}")
+        for key, label in (("old", "single cosine gate (before)"), ("new", "answerability check (now)")):
+            values = done[key]
+            print(
+                f"{label:<44}{percentile(values, 0.5):>8.1f}{percentile(values, 0.95):>8.1f}"
+                f"{done['found_' + key] / count:>8.0%}"
+            )
+        print(
+            "(both embed the sentences of the stories they quote or judge afresh, as for stories not asked about yet; "
+            "no translation, no answer model)"
+        )
+        print()
     ratio = result["naive_s"] / result["real_s"]
     print(
         f"naive per-row np.dot cosine loop: {result['naive_s'] * 1000:,.0f} ms per question "

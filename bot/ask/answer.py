@@ -35,6 +35,7 @@ class Passage:
     score: float  # its cosine similarity to the question
     lang: str  # the language of `text`
     position: int = 0  # the sentence's index in its story (ties keep reading order)
+    title: bool = False  # the story's title: scored for the judgement, never quoted
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Near:
+    """A story close to a question it does not answer: shown by title and link, never cited."""
+
+    story_id: int
+    title: str
+    link: str | None
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What /ask says. `found` False: nothing in the stored stories is about the question (an honest answer)."""
+    """What /ask says. `found` False: no stored story answers the question (an honest answer); `closest` then holds
+    the stories that come close, if any."""
 
     found: bool
     sentences: list[tuple[str, int]] = field(default_factory=list)  # (text, citation number)
@@ -55,6 +66,7 @@ class Answer:
     lang: str = "en"  # the language the sentences are in
     translated: bool = True  # False: some sentences stayed in their story's language (no model for the reader's)
     generated: bool = False  # written by NEWSBOT_QA_MODEL from the passages, not quoted
+    closest: list[Near] = field(default_factory=list)  # when nothing answers: stories near the question
 
 
 def pick_sentences(passages: Sequence[Passage]) -> list[Passage]:

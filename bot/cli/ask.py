@@ -22,7 +22,8 @@ def ask(
     lang: str | None = typer.Option(None, "--lang", help="Answer in this language (default: the question's)."),
     as_json: bool = typer.Option(False, "--json", help="The answer as one JSON object."),
 ) -> None:
-    """Answer a question from the stored stories, citing them; "nothing found" when they do not say."""
+    """Answer a question from the stored stories, citing them; "nothing found" when they do not say, with the stories
+    that come close."""
     if not question.strip():
         raise UsageError('ask needs a question, e.g. newsbot ask "What did OpenAI release this week?"')
 
@@ -37,7 +38,14 @@ def ask(
         out.print_json(json.dumps(asdict(answer)))
         return
     if not answer.found:
-        out.print("I found nothing about that in the stored stories.")
+        if not answer.closest:
+            out.print("I found nothing about that in the stored stories.")
+            return
+        out.print("I found nothing that answers this. Closest stories:")
+        for near in answer.closest:  # unnumbered: none of them is cited as an answer
+            out.print(Text(f"• {near.title}", style="bold"))
+            if near.link:
+                print_link(near.link)
         return
     out.print(" ".join(f"{text} [{number}]" for text, number in answer.sentences))
     if not answer.translated:

@@ -195,9 +195,15 @@ def render_sources(sources: Sequence[tuple[str, str, str | None]], t: Texts) -> 
 
 
 def render_answer(answer: Answer, t: Texts) -> list[Block]:
-    """/ask: the quoted (or written) sentences with their [n], then the numbered sources, linked."""
+    """/ask: the quoted (or written) sentences with their [n], then the numbered sources, linked; when nothing answers,
+    the stories that come close, by title and link, unnumbered."""
     if not answer.found:
-        return [plain(t("I found nothing about that in the stored stories."))]
+        if not answer.closest:
+            return [plain(t("I found nothing about that in the stored stories."))]
+        near: list[Span] = [Span(t("I found nothing that answers this. Closest stories:"), bold=True)]
+        for story in answer.closest:  # titles and links only: no number, nothing here is cited as an answer
+            near += [Span("\n• "), Span(story.title, href=safe_href(story.link))]
+        return [tuple(near)]
     body = " ".join(f"{text} [{number}]" for text, number in answer.sentences)
     blocks: list[Block] = [(Span(body),)]
     if answer.generated:

@@ -59,5 +59,17 @@ def test_ask_answers_with_citations_or_says_nothing(tmp_path: Path, feed_server:
     assert as_json["found"] and as_json["citations"][0]["link"] == "https://news.example/a"
     nothing = runner.invoke(app, ["ask", "How tall is the Zugspitze?"], env=env)
     assert "I found nothing about that in the stored stories." in nothing.output
+    # A near miss: the Mistral story is close, not an answer; it is listed apart from the citations, which stay empty.
+    near = json.loads(runner.invoke(app, ["ask", "When will Mistral go public?", "--json"], env=env).stdout)
+    assert near["found"] is False and near["citations"] == [] and near["sentences"] == []
+    assert [(c["title"], c["link"]) for c in near["closest"]] == [
+        ("Mistral releases an open model", "https://news.example/b")
+    ]
+    shown = runner.invoke(app, ["ask", "When will Mistral go public?"], env=env).output.splitlines()
+    assert shown[:3] == [
+        "I found nothing that answers this. Closest stories:",
+        "• Mistral releases an open model",
+        "https://news.example/b",
+    ]
     refused = runner.invoke(app, ["ask", "anything", "--lang", "xx"], env=env)
     assert refused.exit_code == 1 and "'xx' is not one of the languages" in refused.output

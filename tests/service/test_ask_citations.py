@@ -17,7 +17,7 @@ from tests.qa_corpus import NOW, CorpusEngine, QaWorld
 from tests.telegram_html import parse
 from tests.test_service import make_settings
 
-HELIOS = "How much money did Helios Labs raise?"
+RUBIN = "What is Nvidia's new Rubin chip?"  # told by feeds in three languages: answered from two
 
 
 def test_each_quoted_sentence_is_numbered_for_its_own_story() -> None:
@@ -41,7 +41,12 @@ def test_each_quoted_sentence_is_numbered_for_its_own_story() -> None:
 
 @pytest.mark.slow  # the QA corpus, indexed by the real embedders, is built once per run
 @pytest.mark.parametrize(
-    "question", [HELIOS, "What is Nvidia's new Rubin chip?", "Where will a data center cooled by river water be built?"]
+    "question",
+    [
+        RUBIN,
+        "Which lab can predict the weather fifteen days ahead?",
+        "Wie lange braucht das Wettermodell von Google DeepMind für eine Vorhersage?",
+    ],
 )
 async def test_a_quoted_sentences_number_names_the_story_it_is_quoted_from(qa: QaWorld, question: str) -> None:
     """Events told by several feeds in several languages: each quoted sentence is in exactly one cited story."""
@@ -79,9 +84,9 @@ class AnswerModelCitingTooFar:
         last = max(int(n) for n in re.findall(r"\[(\d+)\]", prompt))
         beyond = last + 5
         return [
-            f"Helios Labs raised a large round [{beyond}]. "
-            f"Investors led it [{beyond}] [{last}]. "
-            f"The company plans to hire [{last}]."
+            f"Nvidia showed a new chip [{beyond}]. "
+            f"It trains models twice as fast [{beyond}] [{last}]. "
+            f"Cloud providers get it first [{last}]."
         ]
 
 
@@ -92,7 +97,7 @@ async def test_a_citation_the_qa_model_invents_is_dropped(qa: QaWorld, tmp_path:
     model = AnswerModelCitingTooFar()
     service.ask._qa_model = model  # what _load_qa_model hands out once it has loaded a model
     try:
-        answer = await service.ask.answer(HELIOS)
+        answer = await service.ask.answer(RUBIN)
     finally:
         await service.aclose()
     assert answer.found and answer.generated and model.prompts
