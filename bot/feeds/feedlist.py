@@ -172,11 +172,22 @@ class _Section(BaseModel):
 class FeedEntry(_Section):
     """One item of `feeds:`."""
 
-    url: StrictStr
-    title: Title | None = None
-    lang: LangCode | None = None
-    interval: StrictInt | None = None
-    enabled: StrictBool = True
+    url: StrictStr = Field(
+        description="An RSS, Atom or JSON Feed over http(s), or a local `file:///path` (/addfeed refuses those). Each URL once."
+    )
+    title: Title | None = Field(default=None, description="Display name; unset: the feed's own title.")
+    lang: LangCode | None = Field(
+        default=None,
+        description="Language hint (ISO 639-1); each story's language is still detected. Unset: the feed's own `<language>`.",
+    )
+    interval: StrictInt | None = Field(
+        default=None,
+        description="Seconds between two polls of this feed, 10 to 604800 (a week); unset: NEWSBOT_POLL_INTERVAL.",
+    )
+    enabled: StrictBool = Field(
+        default=True,
+        description="`false` pauses the feed (as /pausefeed and `newsbot feeds disable` do); it stays in the list.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -199,12 +210,25 @@ class FeedEntry(_Section):
 class ModelSettings(_Section):
     """`settings.models`: model ids or local paths; an unset key keeps the engine's default."""
 
-    summarizer: ModelRef | None = None
-    translation: ModelRef | None = None  # a pattern: {src} and {tgt} become language codes
-    translation_overrides: dict[LanguagePair, ModelRef] = Field(default_factory=dict)  # "it-en" -> model
-    # A multi-target model's target-language token, per pair: "en-pt" -> ">>pob<<" (Brazilian Portuguese).
-    translation_tokens: dict[LanguagePair, TargetToken] = Field(default_factory=dict)
-    translation_fallback: ModelRef | None = None  # any language -> English, when no pair model fits
+    summarizer: ModelRef | None = Field(
+        default=None, description="The model that summarizes the English pivot; unset: `sshleifer/distilbart-cnn-12-6`."
+    )
+    translation: ModelRef | None = Field(
+        default=None,
+        description="One model for every pair, `{src}` and `{tgt}` replaced by language codes; unset: the checked map.",
+    )
+    translation_overrides: dict[LanguagePair, ModelRef] = Field(
+        default_factory=dict,
+        description="One language pair's model (`it-en: /models/my-model`), before `translation` and the map.",
+    )
+    translation_tokens: dict[LanguagePair, TargetToken] = Field(
+        default_factory=dict,
+        description='A multi-target model\'s target-language token per pair: `en-pt: ">>pob<<"` for Brazilian Portuguese.',
+    )
+    translation_fallback: ModelRef | None = Field(
+        default=None,
+        description="Any language into English when no pair model fits; unset: `Helsinki-NLP/opus-mt-mul-en`.",
+    )
 
     @field_validator("translation")
     @classmethod
@@ -217,8 +241,11 @@ class ModelSettings(_Section):
 class WatchName(_Section):
     """One item of `watchlist:`: a name, or `{name: ..., aliases: [...]}` for the other ways stories write it."""
 
-    name: EntityName
-    aliases: tuple[EntityName, ...] = ()
+    name: EntityName = Field(description="A name /trends follows, matched as whole words in any case and any script.")
+    aliases: tuple[EntityName, ...] = Field(
+        default=(),
+        description="Other spellings stories use for it, counted as the name (`DeepMind` for Google DeepMind).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -232,9 +259,17 @@ class WatchName(_Section):
 class ContentSettings(_Section):
     """`settings:`: what the bot offers, independent of where it runs."""
 
-    languages: tuple[LangCode, ...] = DEFAULT_LANGUAGES
-    models: ModelSettings = ModelSettings()
-    watchlist: tuple[WatchName, ...] = ()
+    languages: tuple[LangCode, ...] = Field(
+        default=DEFAULT_LANGUAGES,
+        description="ISO 639-1 codes a reader may pick with /lang, when a model serves them; must include `en`, the pivot.",
+    )
+    models: ModelSettings = Field(
+        default=ModelSettings(), description="Model ids or local paths; a key left out keeps the engine's default."
+    )
+    watchlist: tuple[WatchName, ...] = Field(
+        default=(),
+        description="Names /trends always follows beside the keyphrases it finds: a name, or `{name, aliases}`.",
+    )
 
     @field_validator("languages")
     @classmethod
@@ -264,8 +299,13 @@ class ContentSettings(_Section):
 class FeedList(_Section):
     """The whole file: content settings and the feeds, in file order."""
 
-    settings: ContentSettings = ContentSettings()
-    feeds: tuple[FeedEntry, ...] = ()
+    settings: ContentSettings = Field(
+        default=ContentSettings(),
+        description="Content settings: the languages offered, the models, the trends watchlist.",
+    )
+    feeds: tuple[FeedEntry, ...] = Field(
+        default=(), description="The feeds, in file order; commands append new ones at the end."
+    )
 
     @field_validator("feeds", mode="before")
     @classmethod
