@@ -25,7 +25,7 @@ from summarizer.convert import convert_model
 from summarizer.engine import load_model
 from summarizer.types import EngineConfig
 
-# google/flan-t5-base's config.json (the hub page the README lists).
+# google/flan-t5-base's config.json (the hub page docs/configuration.md lists).
 FLAN_T5_BASE: dict[str, Any] = {
     "vocab_size": 32_128,
     "d_model": 768,

@@ -3,8 +3,8 @@ needs), which one summarizes, and which covers any language into English. Pure d
 library and nothing else of the engine, and everything that needs to know a model asks here.
 
 Every default below was checked against its Hugging Face model page (card, file list, tokenizer config); the page
-is kept with it and listed in the README. Per-pair OPUS-MT models where they exist; where they do not (pt↔en, en→ja),
-the model the card says covers the pair; `>>id<<` tokens as the cards give them.
+is kept with it and listed in docs/configuration.md. Per-pair OPUS-MT models where they exist; where they do not
+(pt↔en, en→ja), the model the card says covers the pair; `>>id<<` tokens as the cards give them.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _opus(pair: str, licence: str, size_mb: int, token: str | None = None) -> Mo
     return ModelRef(f"Helsinki-NLP/{pair}", token, licence, size_mb)
 
 
-# (source, target) -> the default model. cc-by-4.0 models ask for attribution: the README credits OPUS-MT.
+# (source, target) -> the default model. cc-by-4.0 models ask for attribution: docs/configuration.md credits OPUS-MT.
 DEFAULT_PAIRS: dict[tuple[str, str], ModelRef] = {
     ("it", "en"): _opus("opus-mt-it-en", "apache-2.0", 344),
     ("en", "it"): _opus("opus-mt-en-it", "apache-2.0", 343),
@@ -61,7 +61,7 @@ DEFAULT_PAIRS: dict[tuple[str, str], ModelRef] = {
 }
 DEFAULT_FALLBACK = _opus("opus-mt-mul-en", "apache-2.0", 310)  # about 120 source languages into English, no token
 DEFAULT_SUMMARIZER = ModelRef("sshleifer/distilbart-cnn-12-6", None, "apache-2.0", 1222)
-# What the README suggests for NEWSBOT_QA_MODEL, which has no default (unset, answers quote the stories).
+# What docs/configuration.md suggests for NEWSBOT_QA_MODEL, which has no default (unset, answers quote the stories).
 SUGGESTED_QA = ModelRef("google/flan-t5-base", None, "apache-2.0", 990)
 
 

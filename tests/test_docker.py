@@ -1,5 +1,5 @@
-"""The Dockerfile and compose.yaml read against the README (Docker has no engine here): the rules an image must keep,
-and the README's commands using the same image, volume and restart policy."""
+"""The Dockerfile and compose.yaml read against the docs (Docker has no engine here): the rules an image must keep,
+and the commands docs/operating.md gives using the same image, volume and restart policy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+OPERATING = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -45,12 +45,12 @@ def test_the_image_keeps_its_rules() -> None:
     assert "exec newsbot" in entrypoint
 
 
-def test_compose_and_the_readme_run_the_same_container() -> None:
+def test_compose_and_the_docs_run_the_same_container() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     service = compose["services"]["newsbot"]
     assert service["restart"] == "unless-stopped" and service["env_file"] == ".env"
     assert service["volumes"] == ["newsbot-data:/data"] and "newsbot-data" in compose["volumes"]
-    block = README.split("## Docker", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    block = OPERATING.split("## Docker", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     commands = [line for line in block.strip().splitlines()]
     assert commands[0] == "docker build -t newsbot ."
     run = commands[1].split()
@@ -58,4 +58,4 @@ def test_compose_and_the_readme_run_the_same_container() -> None:
     assert run[run.index("-v") + 1] == service["volumes"][0]
     assert run[run.index("--restart") + 1] == service["restart"]
     assert "-e" in run and run[run.index("-e") + 1] == "TELEGRAM_BOT_TOKEN"
-    assert "docker compose up -d" in README and ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8")
+    assert "docker compose up -d" in OPERATING and ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8")

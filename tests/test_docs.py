@@ -1,5 +1,6 @@
 """The documentation against the code: the generated configuration reference holds every setting and every feeds.yaml
-key with a description, and the paths the pages name exist."""
+key with a description, the paths the pages name exist, the README's sample digest is what the renderer prints, and
+the README's two commands come first."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.digest.compose import Digest, DigestItem
+from bot.digest.render import render_digest
+from bot.i18n import texts
+from tests.telegram_html import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def hook() -> ModuleType:
@@ -119,3 +125,64 @@ def test_the_paths_the_docs_name_exist() -> None:
     assert len(named) > 40
     missing = sorted(f"{page}: {path}" for page, path in named if not (ROOT / path).exists())
     assert not missing, f"the docs name files that do not exist: {missing}"
+
+
+# The stories of the sample digest in README.md and docs/index.md (made up; the text is the renderer's).
+SAMPLE = Digest(
+    "en",
+    [
+        DigestItem(
+            title="Open-weight model for European languages released under Apache 2.0",
+            summary=(
+                "A French lab released a 24-billion-parameter model trained on text in 24 EU languages. Weights and "
+                "tokenizer are on Hugging Face under the Apache 2.0 licence. The lab says it matches larger models "
+                "on translation benchmarks."
+            ),
+            link="https://techcrunch.example/2026/12/07/open-weight-eu-model",
+            sources=("TechCrunch AI", "THE DECODER (Deutsch)", "ActuIA"),
+            source_links=(None, "https://the-decoder.example/eu-modell", "https://actuia.example/modele-europeen"),
+            languages=3,
+        ),
+        DigestItem(
+            title="Italian banks test AI assistants for customer service",
+            summary=(
+                "Three Italian banks have started a six-month pilot of AI assistants answering customers in chat. The "
+                "assistants hand a conversation to a person when they are unsure. Results will be shared with the "
+                "Bank of Italy."
+            ),
+            link="https://ansa.example/tecnologia/banche-assistenti-ia",
+            sources=("ANSA Tecnologia",),
+        ),
+        DigestItem(
+            title="Rechenzentren: Stromverbrauch für KI verdoppelt sich bis 2028",
+            summary=(
+                "Ein Bericht schätzt, dass sich der Strombedarf von KI-Rechenzentren in Deutschland bis 2028 "
+                "verdoppelt. Netzbetreiber fordern frühere Planung."
+            ),
+            link="https://heise.example/news/rechenzentren-ki-strom",
+            sources=("heise online",),
+            original_lang="de",
+        ),
+    ],
+    more=4,
+)
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", DOCS / "index.md"], ids=["README", "index"])
+def test_the_sample_digest_is_what_the_renderer_prints(page: Path) -> None:
+    [message] = render_digest(SAMPLE, texts("en"))
+    shown = parse(message)[0]
+    block = page.read_text(encoding="utf-8").split("```text\nYour news digest", 1)[1].split("```", 1)[0]
+    assert "Your news digest" + block == shown + "\n", f"{page.name}'s sample digest should read:\n{shown}"
+
+
+def test_the_readme_starts_with_its_two_commands_and_ci_runs_the_second() -> None:
+    install = (
+        "python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 && .venv/bin/pip install -e . && "
+        ".venv/bin/newsbot run"
+    )
+    check = (
+        ". .venv/bin/activate && pip install -e '.[test]' && ruff check . && ruff format --check . && mypy && pytest"
+    )
+    assert README.startswith(f"# newsbot\n\n```bash\n{install}\n```\n```bash\n{check}\n```\n")
+    assert check in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()

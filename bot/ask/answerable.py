@@ -22,8 +22,9 @@ from bot.ask.salient import Term, Vocabulary, fold_words, salient_terms
 # The bar a story's closest sentence must reach, per embedder: the similarity of the question without its names (for
 # a question that names nothing, of the question itself, NAMELESS_EXTRA higher: with no name to check, the meaning
 # must match more closely). Chosen on the tuning half of tests/data/qa/questions.yaml (49 answerable and 38
-# unanswerable questions in 8 languages) for e5; the figures measured on the other half are in the README. MiniLM's
-# is a rough value: it is not the default, and its judgements were not measured.
+# unanswerable questions in 8 languages) for e5; the figures measured on the other half are in
+# docs/questions-clusters-trends.md. MiniLM's is a rough value: it is not the default, and its judgements were not
+# measured.
 MIN_SIMILARITY = {"e5": 0.78, "minilm": 0.45}
 NAMELESS_EXTRA = 0.03
 MARGIN = 0.02  # a story whose closest sentence is this much further than another candidate's does not answer

@@ -21,7 +21,7 @@ def backup(
     as_json: bool = typer.Option(False, "--json", help="One JSON object."),
 ) -> None:
     """Copy the database (VACUUM INTO: consistent while the bot runs) and feeds.yaml into a new directory, and check
-    the copy (PRAGMA integrity_check). Restore: README, "Backup and restore"."""
+    the copy (PRAGMA integrity_check). Restore: docs/operating.md, "Backup and restore"."""
 
     if not str(directory).strip() or str(directory) == ".":
         raise UsageError("name the directory to write the backup into, e.g. newsbot backup /data/backups")

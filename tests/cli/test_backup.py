@@ -83,7 +83,7 @@ def test_a_backup_during_writes_is_consistent_and_a_restored_copy_serves(tmp_pat
         assert conn.execute("SELECT count(*) FROM stories").fetchone()[0] == STORIES
     assert Path(report["feeds"]).read_text(encoding="utf-8") == (live / "feeds.yaml").read_text(encoding="utf-8")
 
-    # Restore as the README says: both files back in place, no -wal or -shm beside the database.
+    # Restore as docs/operating.md says: both files back in place, no -wal or -shm beside the database.
     restored = tmp_path / "restored"
     restored.mkdir()
     shutil.copy2(copy, restored / "newsbot.db")
