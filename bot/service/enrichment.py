@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine_config import engine_config
 from bot.errors import LanguageNotOfferedError, ModelError, NewsbotError
+from bot.feedlist.engine import engine_config
 from bot.service.context import Context, background
 from bot.service.feeds import FeedList
 from bot.store.rows import EngineModels, EnrichFailure, PendingStory, Problem, StoryRow
