@@ -18,7 +18,7 @@ from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.enrichment import Enrichment, EnrichReport, Localized
-from bot.service.feeds import FeedList, ImportReport, Source
+from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
@@ -59,7 +59,7 @@ class Service:
         self.store = ctx.store
         self.now = ctx.now
         self.fetcher = fetcher
-        self.feeds = FeedList(ctx, fetcher)
+        self.feeds = Feeds(ctx, fetcher)
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
         self.enrichment = Enrichment(ctx, self.feeds, engine)

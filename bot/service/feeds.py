@@ -35,7 +35,9 @@ class Source:
     enabled: bool
 
 
-class FeedList:
+class Feeds:
+    """The feeds stage: feeds.yaml (bot/feedlist/) kept in step with the store, and every edit of it."""
+
     def __init__(self, ctx: Context, fetcher: Fetcher) -> None:
         self.ctx = ctx
         self.fetcher = fetcher

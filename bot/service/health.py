@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.service.context import Context, background
 from bot.service.enrichment import Enrichment
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.store.rows import FeedRow, Problem
 from summarizer.download import missing_models
 
@@ -39,7 +39,7 @@ PROCESS = "run"  # the heartbeat's process name
 
 
 class HealthCheck:
-    def __init__(self, ctx: Context, feeds: FeedList, enrichment: Enrichment) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds, enrichment: Enrichment) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self.enrichment = enrichment

@@ -24,7 +24,7 @@ from bot.feeds.redirectors import is_redirector
 from bot.feeds.schedule import after_error, after_success
 from bot.feeds.types import Fetcher, FetchResult, ParsedEntry, Validators
 from bot.service.context import Context
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.service.notices import Notices
 from bot.store.rows import FeedRow
 
@@ -66,7 +66,7 @@ class FeedResult:
 
 
 class Ingest:
-    def __init__(self, ctx: Context, feeds: FeedList, fetcher: Fetcher, notices: Notices) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds, fetcher: Fetcher, notices: Notices) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self.fetcher = fetcher

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import NewsbotError
 from bot.service.context import Context, background
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.trends.chart import chart_png
 from bot.trends.count import TrendReport, TrendStory, Watch, trends
 from bot.trends.keyphrases import keyphrases
@@ -23,7 +23,7 @@ MAX_DAYS = 90
 
 
 class Trends:
-    def __init__(self, ctx: Context, feeds: FeedList) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds) -> None:
         self.ctx = ctx
         self.feeds = feeds
 
