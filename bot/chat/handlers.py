@@ -21,9 +21,8 @@ from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
 from bot.digest.render import render_answer, render_sources
 from bot.errors import LanguageNotOfferedError, NewsbotError, NotSubscribedError, UsageError
 from bot.i18n import Texts, texts
-from bot.service import Chat, Service
+from bot.service import Chat, Service, Subscription
 from bot.service.subscribers import guess_language
-from bot.store.rows import Subscription
 from bot.trends.render import chart_title, chart_ylabel, trend_blocks
 
 log = logging.getLogger(__name__)

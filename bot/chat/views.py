@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 from bot.digest.render import Block, Span, safe_href
 from bot.i18n import N_, Texts
-from bot.service import Health
-from bot.store.rows import FeedRow
+from bot.service import FeedRow, Health
 
 FEEDS_PER_PAGE = 10
 STATUS = {"ok": N_("ok"), "error": N_("failing"), "paused": N_("paused"), "disabled": N_("disabled"), "new": N_("new")}

@@ -14,8 +14,7 @@ from rich.table import Table
 from bot.cli.apps import feeds_app
 from bot.cli.common import err, friendly, out, with_service
 from bot.errors import UsageError
-from bot.service import Service
-from bot.store.rows import FeedRow
+from bot.service import FeedRow, Service
 
 
 def _feed_json(feed: FeedRow, problems: list[tuple[str, str]]) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from rich.text import Text
 from bot.cli.apps import stories_app
 from bot.cli.common import friendly, out, parse_since, print_link, with_service
 from bot.errors import NewsbotError
-from bot.service import Service
-from bot.store.rows import StoryRow
+from bot.service import Service, StoryRow
 
 
 def _story_json(story: StoryRow) -> dict[str, Any]:

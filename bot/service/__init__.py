@@ -1,6 +1,8 @@
 """The one facade the front-ends (CLI, Telegram) call: `make_service` wires one stage object per step of the flow.
 
 No SQL, no telegram, no argument parsing here or in the stages; each stage is a module named for what it does.
+The store's records that the front-ends read (FeedRow, StoryRow, Subscription, ...) are handed on from here: no
+front-end imports bot.store.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
 from bot.service.trends import Trends
 from bot.store import Store, open_store
+from bot.store.rows import FeedRow, OutboxRow, Problem, StoryRow, Subscription
 from summarizer.embed import make_embedder
 from summarizer.types import Embedder, Engine
 
@@ -35,15 +38,20 @@ __all__ = [
     "Chat",
     "EnrichReport",
     "FeedResult",
+    "FeedRow",
     "Health",
     "ImportReport",
     "Localized",
+    "OutboxRow",
     "Outcome",
+    "Problem",
     "Queued",
     "RoundReport",
     "Service",
     "Source",
     "Started",
+    "StoryRow",
+    "Subscription",
     "make_service",
 ]
 
