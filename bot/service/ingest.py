@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 from yarl import URL
 
 from bot.errors import FeedError, NewsbotError
-from bot.feeds.dedupe import Decision, canonical_url, decide
+from bot.feeds.dedupe import canonical_url, decide
 from bot.feeds.extract import extract_article, needs_extraction
 from bot.feeds.parse import parse_feed
 from bot.feeds.redirectors import is_redirector
 from bot.feeds.schedule import after_error, after_success
-from bot.feeds.types import Fetcher, FetchResult, ParsedEntry, Validators
+from bot.feeds.types import Decision, Fetcher, FetchResult, ParsedEntry, Validators
 from bot.service.context import Context
 from bot.service.feeds import Feeds
 from bot.service.notices import Notices
