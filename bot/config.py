@@ -37,6 +37,8 @@ class Settings(BaseSettings):
         default=None, alias="NEWSBOT_WEBHOOK_SECRET", repr=False, pattern=r"^[A-Za-z0-9_-]{1,256}$"
     )
     qa_model: str | None = Field(default=None, alias="NEWSBOT_QA_MODEL")
+    # `run` and `poll` fetch the configured models that are missing, in the background; the Docker image has them.
+    auto_download: bool = Field(default=True, alias="NEWSBOT_AUTO_DOWNLOAD")
 
     # Not fixed by DESIGN.md; tuning knobs with safe defaults.
     fetch_timeout: float = Field(default=20.0, gt=0, alias="NEWSBOT_FETCH_TIMEOUT")

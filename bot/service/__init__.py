@@ -19,6 +19,7 @@ from bot.service.backup import Backups
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
+from bot.service.downloads import DownloadState, ModelDownloads
 from bot.service.enrichment import Enrichment, EnrichReport, Localized
 from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
@@ -36,6 +37,7 @@ from summarizer.types import Embedder, Engine
 
 __all__ = [
     "Chat",
+    "DownloadState",
     "EnrichReport",
     "FeedResult",
     "FeedRow",
@@ -76,14 +78,16 @@ class Service:
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
         self.digests = Digests(ctx, self.subscribers, self.enrichment, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
-        self.health = HealthCheck(ctx, self.feeds, self.enrichment)
+        self.downloads = ModelDownloads(ctx, self.enrichment)
+        self.health = HealthCheck(ctx, self.feeds, self.enrichment, self.downloads)
         self.backups = Backups(ctx)
         self.ask = Ask(ctx, self.enrichment, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
-        """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""
+        """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling.
+        Models missing at the start are fetched meanwhile (NEWSBOT_AUTO_DOWNLOAD)."""
         wake, index, phrase = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
         def new_stories() -> None:
@@ -95,6 +99,7 @@ class Service:
             phrase.set()
 
         await asyncio.gather(
+            self.downloads.fetch_missing(on_ready=wake.set),
             self.ingest.poll_forever(stop, tick=tick, on_new=new_stories),
             self.enrichment.work(stop, wake, tick=tick, after=enriched),
             self.indexing.work(stop, index, tick=tick),
