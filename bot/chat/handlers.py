@@ -201,11 +201,11 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @guarded
 async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/trends [DAYS]: a chart of the most told names and phrases, and a short table with their change."""
-    t, text = await lang_of(update, context), argument(update)
-    if text and not (text.isdecimal() and 1 <= int(text) <= MAX_TREND_DAYS):
-        await reply(update, context, t("Usage: /trends or /trends DAYS (1 to {max})", max=MAX_TREND_DAYS))
+    t, text, service = await lang_of(update, context), argument(update), deps(context).service
+    most = min(MAX_TREND_DAYS, service.trends.max_days)  # never further back than stories are kept
+    if text and not (text.isdecimal() and 1 <= int(text) <= most):
+        await reply(update, context, t("Usage: /trends or /trends DAYS (1 to {max})", max=most))
         return
-    service = deps(context).service
     found = await service.subscribers.get(chat_of(update))
     report = await service.trends.report(days=int(text or 7), tz=found.tz if found else "UTC")
     if report.stories:
