@@ -27,7 +27,9 @@ RUN useradd --system --create-home --uid 10001 newsbot \
 USER newsbot
 # The models go into the image, so the container never needs the hub: every language the default feed list offers.
 RUN NEWSBOT_FEEDS=/opt/newsbot/feeds.default.yaml newsbot models download
-ENV HF_HUB_OFFLINE=1
+# They are here: `run` has nothing to fetch at start (a language added later: `newsbot models download` with the hub).
+ENV HF_HUB_OFFLINE=1 \
+    NEWSBOT_AUTO_DOWNLOAD=0
 VOLUME ["/data"]
 # Unhealthy when the bot's heartbeat (written every 30 s into the database) is older than NEWSBOT_HEARTBEAT_MAX_AGE.
 HEALTHCHECK --interval=60s --timeout=30s --start-period=120s --retries=3 CMD ["newsbot", "health"]

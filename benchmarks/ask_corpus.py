@@ -18,9 +18,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bot.ask.fts import terms  # noqa: E402
-from bot.feeds.dedupe import content_hash, decide  # noqa: E402
+from bot.feeds.dedupe import decide  # noqa: E402
 from bot.feeds.types import ParsedEntry  # noqa: E402
 from bot.store import open_store  # noqa: E402
+from bot.store.stories import content_hash  # noqa: E402
 from summarizer.embed import make_embedder  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "mt_sum" / "newstest2009"

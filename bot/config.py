@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         alias="NEWSBOT_QA_MODEL",
         description="A seq2seq model id or path that writes /ask answers from the retrieved passages only, citations kept; unset: answers quote the stories.",
     )
+    # `run` and `poll` fetch the configured models that are missing, in the background; the Docker image has them.
+    auto_download: bool = Field(
+        default=True,
+        alias="NEWSBOT_AUTO_DOWNLOAD",
+        description="`0` stops `newsbot run` and `poll` from fetching the configured models that are missing at start.",
+    )
 
     # Not fixed by DESIGN.md; tuning knobs with safe defaults.
     fetch_timeout: float = Field(

@@ -75,3 +75,7 @@ class LanguageNotOfferedError(UsageError):
 
 class NotSubscribedError(NewsbotError):
     """A subscriber's command from a chat that has no active subscription."""
+
+
+class NotChatAdminError(NewsbotError):
+    """A group member who is not one of its administrators tried to change the group's subscription."""

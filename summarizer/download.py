@@ -6,13 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Literal
 
 from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
 from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
+from huggingface_hub.file_download import repo_folder_name
 
 from summarizer.errors import ModelDownloadError, not_on_hub
 from summarizer.models import ModelRef, answer_model, configured_models, routes, served_models, translation_route
@@ -22,6 +25,12 @@ log = logging.getLogger(__name__)
 
 DownloadStatus = Literal["local", "fetching", "done", "not_found"]
 ProgressCallback = Callable[[str, DownloadStatus], None]
+# (model, bytes of it on disk so far, its total in bytes or None when the hub does not say), every few seconds.
+BytesCallback = Callable[[str, int, int | None], None]
+BYTES_EVERY = 5.0  # seconds between two byte counts of one model
+# Under the model cache: a file per model being fetched, there from before the first byte until the last. A model
+# with one is not complete, whatever its files say: the download was cut (killed, power lost) and must go on.
+FETCHING_DIR = "newsbot-fetching"
 
 # What AutoTokenizer and AutoModelForSeq2SeqLM read (Marian: *.spm + vocab.json; BART: vocab.json + merges.txt);
 # the TensorFlow, Flax, Rust and ONNX copies of the weights that hub repos also carry are never needed.
@@ -39,10 +48,13 @@ _CONFIG_AND_TOKENIZER_FILES = (
 
 
 def locate_model(name: str, model_dir: Path) -> Path | None:
-    """The directory a model setting loads from: the setting itself if it is a directory, else its cached snapshot."""
+    """The directory a model setting loads from: the setting itself if it is a directory, else its cached snapshot
+    (not while its download is under way or was cut short)."""
     path = Path(name).expanduser()
     if path.is_dir():
         return path
+    if fetching_marker(model_dir, name).exists():
+        return None
     try:
         found = try_to_load_from_cache(name, "config.json", cache_dir=model_dir)
     except HFValidationError:  # neither a directory nor a well-formed hub id: a path that does not exist
@@ -122,12 +134,19 @@ def models_fingerprint(config: EngineConfig) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def fetching_marker(model_dir: Path, name: str) -> Path:
+    return model_dir / FETCHING_DIR / name.replace("/", "--")
+
+
 def download_models(
     config: EngineConfig,
     languages: Iterable[str] | None = None,
     *,
     progress: ProgressCallback | None = None,
     endpoint: str | None = None,
+    bytes_progress: BytesCallback | None = None,
+    every: float = BYTES_EVERY,
+    only: Iterable[str] | None = None,
 ) -> list[str]:
     """Fetch every configured model into `config.model_dir`; returns the hub ids that are now cached.
 
@@ -136,7 +155,10 @@ def download_models(
     the multilingual fallback covers its language; out of English that language then gets no translations until an
     override names a model for it. A missing
     summarizer or fallback model, or any other failure, raises ModelDownloadError. `progress(model, status)` is called
-    with "fetching" then "done" (or "not_found") per model, or "local" for a setting that is a local directory.
+    with "fetching" then "done" (or "not_found") per model, or "local" for a setting that is a local directory;
+    `bytes_progress(model, on_disk, total)` every `every` seconds while a model is fetched, and once at its end. A
+    model cut short (the process killed) is missing until a later download completes it. `only`: fetch just these
+    of the configured models (the missing ones).
     """
     api = HfApi(endpoint=endpoint)
     langs = list(config.languages if languages is None else languages)
@@ -144,15 +166,26 @@ def download_models(
     optional = {r.name for a, b in pairs if (r := translation_route(config, a, b)) is not None}
     optional -= {config.summarizer_model, config.fallback_to_english_model}
     fetched: list[str] = []
+    wanted = None if only is None else set(only)
     for name in served_models(config, langs):
+        if wanted is not None and name not in wanted:
+            continue
         if Path(name).expanduser().is_dir():
             _report(progress, name, "local")
             continue
         _report(progress, name, "fetching")
+        marker = fetching_marker(config.model_dir, name)
         try:
-            info = api.model_info(name)
-            files = _files_to_fetch([sibling.rfilename for sibling in info.siblings or []])
-            snapshot_download(name, cache_dir=config.model_dir, allow_patterns=files, endpoint=endpoint)
+            info = api.model_info(name, files_metadata=True)
+            siblings = info.siblings or []
+            files = _files_to_fetch([sibling.rfilename for sibling in siblings])
+            sizes = [s.size for s in siblings if s.rfilename in files]
+            total = sum(size for size in sizes if size) if sizes and all(sizes) else None
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            with _counting_bytes(config.model_dir, name, total, bytes_progress, every):
+                snapshot_download(name, cache_dir=config.model_dir, allow_patterns=files, endpoint=endpoint)
+            marker.unlink()
             not_on_hub(config.model_dir, name).unlink(missing_ok=True)  # it exists now after all
         except RepositoryNotFoundError as e:
             if name not in optional:
@@ -172,6 +205,39 @@ def download_models(
         _report(progress, name, "done")
         fetched.append(name)
     return fetched
+
+
+@contextmanager
+def _counting_bytes(
+    model_dir: Path, name: str, total: int | None, report: BytesCallback | None, every: float
+) -> Iterator[None]:
+    """While the block runs, report the bytes of the model's cache folder every `every` seconds (files still being
+    written included), and once more at the end."""
+    if report is None:
+        yield
+        return
+    reporter = report  # for the thread below: its type narrowed
+    blobs = model_dir / repo_folder_name(repo_id=name, repo_type="model") / "blobs"
+    done = threading.Event()
+
+    def on_disk() -> int:
+        try:
+            return sum(f.stat().st_size for f in blobs.iterdir() if f.is_file())
+        except OSError:  # not made yet, or a file renamed under us: the next count sees it
+            return 0
+
+    def count() -> None:
+        while not done.wait(every):
+            reporter(name, on_disk(), total)
+
+    counter = threading.Thread(target=count, name=f"bytes of {name}", daemon=True)
+    counter.start()
+    try:
+        yield
+    finally:
+        done.set()
+        counter.join()
+    report(name, on_disk(), total)
 
 
 def _files_to_fetch(repo_files: list[str]) -> list[str]:

@@ -36,6 +36,8 @@ class Route:
     chunked: bool = False  # stream_size without a Content-Length (chunked), so a client cannot refuse it up front
     raw: bytes | None = None  # write exactly these bytes as the whole response, then close the connection
     drip: float = 0.0  # send `body` one byte every `drip` seconds (a server that is never quite silent)
+    rate: int = 0  # send `body` at about this many bytes a second (a slow download)
+    stall_after: int | None = None  # send this many bytes of `body`, then nothing until the server stops
 
     @property
     def body_bytes(self) -> bytes:
@@ -201,6 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
                 out["Content-Encoding"] = "gzip"
             if route.drip:
                 self._send_drip(route.status, out, body, route.drip, head)
+            elif route.rate or route.stall_after is not None:
+                self._send_paced(route.status, out, body, head, route.rate, route.stall_after)
             else:
                 self._send(route.status, out, body, head)
 
@@ -244,6 +248,26 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             self.wfile.write(body[i : i + 1])
+
+    def _send_paced(
+        self, status: int, headers: dict[str, str], body: bytes, head: bool, rate: int, stall_after: int | None
+    ) -> None:
+        """`body` in tenths of a second's worth (`rate` bytes a second; all at once without one), stopping for good
+        after `stall_after` bytes."""
+        self._start(status, {**headers, "Content-Length": str(len(body))})
+        if head:
+            return
+        stopping = self.server.feed_server.stopping
+        end = len(body) if stall_after is None else min(stall_after, len(body))
+        step = max(1, rate // 10) if rate else max(end, 1)
+        for start in range(0, end, step):
+            self.wfile.write(body[start : min(start + step, end)])
+            self.wfile.flush()
+            if rate and stopping.wait(0.1):
+                break
+        if end < len(body):
+            stopping.wait()
+            self.close_connection = True
 
     def _send_gzip_bomb(self, size: int, headers: dict[str, str], head: bool) -> None:
         headers = {**headers, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"}

@@ -1,8 +1,12 @@
-"""The CLI as an admin uses it: SSRF refusals on `feeds add`, feed list edits, OPML, poll report, stories JSON."""
+"""The CLI as an admin uses it: SSRF refusals on `feeds add`, feed list edits and their layout on a terminal, OPML,
+poll report, stories JSON."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from bot.service import make_service
 from tests.httpserver import PUBLIC_IP, FeedServer, Route, public_ip_served_by, redirect, resolver_for
 from tests.test_service import make_settings
 
+ROOT = Path(__file__).resolve().parents[1]
 RSS = (
     b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Local AI News</title>'
     b"<link>https://ai.example/</link><item><title>Anthropic revoca l'accesso API a OpenAI</title>"
@@ -114,6 +119,49 @@ def test_add_with_private_allowed_then_edit_the_list(env: dict[str, str], feed_s
     assert unknown.exit_code == 1 and "no feed with id or URL '99'" in unknown.output
     assert newsbot(env, "feeds", "remove", url.replace("http://", "HTTP://") + "#top").exit_code == 0
     assert json.loads(newsbot(env, "feeds", "list", "--json").stdout) == []
+
+
+def test_feeds_list_on_80_and_120_columns_shows_every_feed_and_every_url_whole(
+    env: dict[str, str], feed_server: FeedServer
+) -> None:
+    env["NEWSBOT_ALLOW_PRIVATE_URLS"] = "1"
+    deep = "/feeds/technology/artificial-intelligence/machine-learning/latest-news-and-analysis"
+    feed_server.routes[f"{deep}/quiet.xml"] = Route(body=RSS.split(b"<item>")[0] + b"</channel></rss>")
+    feed_server.routes[f"{deep}/down.xml"] = Route(status=503)
+    feed_server.routes[f"{deep}/gone.xml"] = Route(status=404)
+    urls = [feed_server.url(f"{deep}/{name}.xml?format=rss&lang=en") for name in ("quiet", "down", "gone", "never")]
+    feeds = [{"url": url, "title": f"A long feed title that says a lot about {url[-25:]}"} for url in urls]
+    Path(env["NEWSBOT_FEEDS"]).write_text(yaml.safe_dump({"feeds": feeds[:3]}))
+    assert newsbot(env, "poll", "--once").exit_code == 0
+    assert newsbot(env, "feeds", "disable", urls[2]).exit_code == 0
+    assert newsbot(env, "poll", "--once").exit_code == 0
+    listed = yaml.safe_load(Path(env["NEWSBOT_FEEDS"]).read_text())
+    Path(env["NEWSBOT_FEEDS"]).write_text(yaml.safe_dump({**listed, "feeds": [*listed["feeds"], feeds[3]]}))
+    state = json.loads(newsbot(env, "feeds", "list", "--json").stdout)
+    # ok, error (2 failures), paused (1 failure before the pause), new: every URL longer than 120 columns
+    assert [(f["status"], f["error_count"]) for f in state] == [("ok", 0), ("error", 2), ("paused", 1), ("new", 0)]
+    assert all(len(url) > 120 for url in urls)
+
+    def feeds_list(columns: int) -> list[str]:
+        outside = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") and k != "COLUMNS"}
+        command = [sys.executable, "-m", "bot", "feeds", "list"]
+        run = subprocess.run(command, cwd=ROOT, env={**outside, **env, "COLUMNS": str(columns)},
+                             capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+        return run.stdout.splitlines()
+
+    for columns in (80, 120):
+        lines = feeds_list(columns)
+        for feed in state:
+            assert any(
+                line.startswith(f"#{feed['id']}  {feed['status']}  errors: {feed['error_count']}") for line in lines
+            ), lines
+            assert f"    {feed['url']}" in lines, lines  # whole, on a line of its own
+        assert any(line.startswith("    last error: HTTP 503") for line in lines), lines
+    wide = feeds_list(400)  # the table stays where it fits
+    assert [cell.strip() for cell in wide[1].split("┃")[1:-1]] == [
+        "id", "title", "url", "status", "errors", "last ok", "next fetch", "last error", "problems"
+    ]  # fmt: skip
+    assert all(any(f"│ {feed['url']} " in line for line in wide) for feed in state), wide
 
 
 def test_add_refuses_bad_schemes_and_non_feeds(env: dict[str, str], feed_server: FeedServer) -> None:
@@ -219,6 +267,7 @@ def test_poll_once_then_stories(env: dict[str, str], feed_server: FeedServer) ->
         (["trends", "--days", "0"], 2, "greater than or equal to 1"),
         (["feeds", "add", "notaurl"], 1, "must start with http:// or https://"),
         (["stories", "list"], 0, "no stories stored yet: run `newsbot poll --once`"),
+        (["feeds", "list"], 0, "no feeds in the feed list yet: add one with `newsbot feeds add URL`"),
     ],
 )
 def test_careless_input_gets_one_clear_sentence(env: dict[str, str], args: list[str], code: int, says: str) -> None:

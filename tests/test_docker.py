@@ -34,6 +34,8 @@ def test_the_image_keeps_its_rules() -> None:
     assert (
         position("USER", "newsbot") < position("RUN", "newsbot models download") < position("ENV", "HF_HUB_OFFLINE=1")
     )
+    # ... so `run` fetches nothing at start (NEWSBOT_AUTO_DOWNLOAD=0 once the models are in).
+    assert position("RUN", "newsbot models download") < position("ENV", "NEWSBOT_AUTO_DOWNLOAD=0")
     env = " ".join(args for op, args in steps if op == "ENV")
     assert "NEWSBOT_DB=/data/newsbot.db" in env and "NEWSBOT_FEEDS=/data/feeds.yaml" in env
     assert ("VOLUME", '["/data"]') in steps

@@ -4,7 +4,6 @@ the same service calls as `newsbot feeds ...`, health, subscribers. Everyone els
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from functools import wraps
 
 from telegram import Update
@@ -12,7 +11,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.handlers import argument, guarded, lang_of
+from bot.chat.handling import Handler, argument, guarded, lang_of
 from bot.chat.permissions import is_admin
 from bot.chat.replies import deps, reply, reply_blocks
 from bot.chat.views import feeds_page, health_blocks, status, subscriber_blocks
@@ -20,8 +19,6 @@ from bot.errors import ConfigError, FeedError, UnknownFeedError
 from bot.service import Chat
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[object, object, None]]
 
 
 def admin_only(handler: Handler) -> Handler:

@@ -4,10 +4,7 @@ the subscriber's language; a malformed argument gets a one-line correction with 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -16,28 +13,16 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from bot.chat.commands import help_text
+from bot.chat.handling import argument, ensure_may_change, guarded, lang_of, subscriber
 from bot.chat.permissions import is_admin
 from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
 from bot.digest.render import render_answer, render_sources
-from bot.errors import LanguageNotOfferedError, NewsbotError, NotSubscribedError, UsageError
+from bot.errors import LanguageNotOfferedError, UsageError
 from bot.i18n import Texts, texts
-from bot.service import Chat, Service
-from bot.service.subscribers import guess_language
-from bot.store.rows import Subscription
+from bot.service import Subscription
 from bot.trends.render import chart_title, chart_ylabel, trend_blocks
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[object, object, None]]
-
-
-class NotChatAdminError(NewsbotError):
-    """A group member who is not one of its administrators tried to change the group's subscription."""
-
-
-async def ensure_may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not await deps(context).admins.may_change(context.bot, update):
-        raise NotChatAdminError("not an administrator of this chat")
 
 
 def language_name(code: str) -> str:
@@ -49,67 +34,6 @@ def language_name(code: str) -> str:
 
 
 MAX_TREND_DAYS = 30  # /trends DAYS: a chart of more days gets unreadable on a phone
-
-
-def argument(update: Update) -> str:
-    """Everything after the command (and its @botname), as typed."""
-    message = update.effective_message
-    parts = (message.text or "").split(maxsplit=1) if message is not None else []
-    return parts[1].strip() if len(parts) > 1 else ""
-
-
-@dataclass(frozen=True)
-class Asker:
-    """Who sent a command, their subscription and their language: what every handler starts from."""
-
-    service: Service
-    chat: Chat
-    subscription: Subscription
-    t: Texts
-
-
-async def subscriber(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Asker:
-    """The sender's active subscription (NotSubscribedError, answered by `guarded`, if there is none)."""
-    service = deps(context).service
-    chat = chat_of(update)
-    found = await service.subscribers.active(chat)
-    return Asker(service, chat, found, texts(found.lang))
-
-
-async def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Texts:
-    """The texts in this chat's subscription language, or guessed from the client for a chat not subscribed."""
-    service = deps(context).service
-    found = await service.subscribers.get(chat_of(update))
-    if found is not None:
-        return texts(found.lang)
-    return texts(guess_language(chat_of(update).language_code, await service.subscribers.languages()))
-
-
-def guarded(handler: Handler) -> Handler:
-    """Errors a user can fix become one sentence; anything else is logged and apologised for."""
-
-    @wraps(handler)
-    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            await handler(update, context)
-        except NotSubscribedError:
-            t = await lang_of(update, context)
-            await reply(update, context, t("You are not subscribed yet: send /start first."))
-        except NotChatAdminError:
-            t = await lang_of(update, context)
-            await reply(update, context, t("Only this group's administrators can change its subscription."))
-        except Exception as e:  # NewsbotError (a locked database, say) or a bug: an apology, never a silence
-            if isinstance(e, NewsbotError):
-                log.error("update %s: %s", update.update_id, e)
-            else:
-                log.exception("update %s failed", update.update_id)
-            try:
-                t = await lang_of(update, context)
-            except Exception:
-                t = texts("en")
-            await reply(update, context, t("Sorry, something went wrong on my side. Please try again in a minute."))
-
-    return wrapper
 
 
 def settings_line(t: Texts, sub: Subscription) -> str:
@@ -277,11 +201,11 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @guarded
 async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/trends [DAYS]: a chart of the most told names and phrases, and a short table with their change."""
-    t, text = await lang_of(update, context), argument(update)
-    if text and not (text.isdecimal() and 1 <= int(text) <= MAX_TREND_DAYS):
-        await reply(update, context, t("Usage: /trends or /trends DAYS (1 to {max})", max=MAX_TREND_DAYS))
+    t, text, service = await lang_of(update, context), argument(update), deps(context).service
+    most = min(MAX_TREND_DAYS, service.trends.max_days)  # never further back than stories are kept
+    if text and not (text.isdecimal() and 1 <= int(text) <= most):
+        await reply(update, context, t("Usage: /trends or /trends DAYS (1 to {max})", max=most))
         return
-    service = deps(context).service
     found = await service.subscribers.get(chat_of(update))
     report = await service.trends.report(days=int(text or 7), tz=found.tz if found else "UTC")
     if report.stories:

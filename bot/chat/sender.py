@@ -20,8 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.chat.pacing import ChatKey, ChatPacer, PrioritySlots, sends_in_flight
-from bot.service import Outcome, Service
-from bot.store.rows import OutboxRow
+from bot.service import OutboxRow, Outcome, Service
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 from bot.digest.render import Block, Span, safe_href
 from bot.i18n import N_, Texts
-from bot.service import Health
-from bot.store.rows import FeedRow
+from bot.service import DownloadState, FeedRow, Health
 
 FEEDS_PER_PAGE = 10
 STATUS = {"ok": N_("ok"), "error": N_("failing"), "paused": N_("paused"), "disabled": N_("disabled"), "new": N_("new")}
@@ -98,9 +97,31 @@ def health_blocks(health: Health, t: Texts) -> list[Block]:
         blocks.append((Span(t("Failing feeds:") + "\n" + "\n".join(failing)),))
     if health.missing_models:
         blocks.append((Span(t("Models not downloaded:") + "\n" + "\n".join(health.missing_models)),))
+    if health.download is not None:
+        blocks.append((Span(download_line(health.download, t)),))
     for problem in health.model_problems:
         blocks.append((Span(t("Model problem: {message}", message=problem.message), italic=True),))
     return blocks
+
+
+def download_line(download: DownloadState, t: Texts) -> str:
+    """What the background model download is doing: "Downloading models: 2 of 5 (name: 120/344 MB)"."""
+    if download.state == "failed":
+        return t("Model download failed: {reason}", reason=download.error or "")
+    count, number = len(download.models), min(download.done + 1, len(download.models))
+    if download.state == "done":
+        return t("Models downloaded: {count}", count=count)
+    if download.state == "converting":
+        line = t("Converting models for CTranslate2: {number} of {count}", number=number, count=count)
+    else:
+        line = t("Downloading models: {number} of {count}", number=number, count=count)
+    if download.current:
+        size = ""
+        if download.current_mb is not None:
+            total = f"/{download.current_total_mb:.0f}" if download.current_total_mb else ""
+            size = f": {download.current_mb:.0f}{total} MB"
+        line += f" ({download.current}{size})"
+    return line
 
 
 def subscriber_blocks(counts: Sequence[tuple[str, str, bool, int]], t: Texts) -> list[Block]:

@@ -1,4 +1,5 @@
-"""What every command shares: the consoles, one-sentence errors, running the service once, durations."""
+"""What every command shares: the consoles, one-sentence errors, running the service once, durations, entries that
+keep their links whole when a table would not fit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -74,3 +76,19 @@ def progress_bar(label: str) -> Progress:
 def print_link(url: str) -> None:
     """A URL on a line of its own, never wrapped (Rich wraps at 80 columns when stdout is not a terminal)."""
     out.print(url, soft_wrap=True, overflow="ignore", crop=False)
+
+
+def print_entry(head: Text, link: str | None, *details: Text) -> None:
+    """One item of a listing on its own lines: `head`, then its link whole and indented, then each detail indented on
+    a line of its own that Rich does not wrap (an error or a problem often holds a URL, which must stay whole)."""
+    out.print(head)
+    if link:
+        print_link(f"    {link}")
+    for detail in details:
+        out.print(Text("    ").append_text(detail), soft_wrap=True)
+
+
+def fits(renderable: RenderableType) -> bool:
+    """Whether `renderable` (a table) is drawn within the console's width without wrapping or shrinking any cell."""
+    natural = Measurement.get(out, out.options.update_width(1_000_000), renderable)
+    return natural.maximum <= out.width

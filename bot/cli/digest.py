@@ -12,8 +12,7 @@ from bot.cli.apps import app
 from bot.cli.common import err, friendly, out, parse_since, print_link, with_service
 from bot.digest.compose import Digest
 from bot.errors import UsageError
-from bot.service import Service
-from bot.store.rows import Problem
+from bot.service import Problem, Service
 
 
 @app.command()

@@ -10,12 +10,12 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli.apps import feeds_app
-from bot.cli.common import err, friendly, out, with_service
+from bot.cli.common import err, fits, friendly, out, print_entry, with_service
 from bot.errors import UsageError
-from bot.service import Service
-from bot.store.rows import FeedRow
+from bot.service import FeedRow, Service
 
 
 def _feed_json(feed: FeedRow, problems: list[tuple[str, str]]) -> dict[str, Any]:
@@ -39,13 +39,33 @@ def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON obje
     if as_json:
         out.print_json(json.dumps([_feed_json(f, problems.get(f.id, [])) for f in feeds]))
         return
+    if not feeds:
+        out.print("no feeds in the feed list yet: add one with `newsbot feeds add URL`")
+        return
+    table = _feed_table(feeds, problems)
+    if fits(table):
+        out.print(table, crop=False)
+        return
+    # Too wide for the terminal: a table would squeeze every column but the URL to nothing. One feed per entry
+    # instead, as `stories list` does: id, status and error count first, the URL whole on a line of its own.
+    for f in feeds:
+        head, details = _feed_entry(f, problems.get(f.id, []))
+        print_entry(head, f.url, *details)
+
+
+_STATUS_STYLE = {"error": "yellow", "disabled": "red", "paused": "dim"}
+
+
+def _problems(recent: list[tuple[str, str]]) -> str:
+    return f"{len(recent)}: {recent[0][1]}" if recent else ""
+
+
+def _feed_table(feeds: list[FeedRow], problems: dict[int, list[tuple[str, str]]]) -> Table:
     table = Table()
     for column in ("id", "title", "url", "status", "errors", "last ok", "next fetch", "last error", "problems"):
         # A URL is printed whole, never folded over lines: people copy it, scripts match it.
         table.add_column(column, no_wrap=column == "url", overflow="ignore" if column == "url" else "fold")
     for f in feeds:
-        style = {"error": "yellow", "disabled": "red", "paused": "dim"}.get(f.status)
-        recent = problems.get(f.id, [])
         table.add_row(
             str(f.id),
             f.title or f.feed_title or "",
@@ -55,10 +75,23 @@ def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON obje
             f.last_ok_at or "never",
             f.next_fetch_at or "now",
             f.last_error or "",
-            f"{len(recent)}: {recent[0][1]}" if recent else "",
-            style=style,
+            _problems(problems.get(f.id, [])),
+            style=_STATUS_STYLE.get(f.status),
         )
-    out.print(table, crop=False)
+    return table
+
+
+def _feed_entry(feed: FeedRow, recent: list[tuple[str, str]]) -> tuple[Text, list[Text]]:
+    """The table's row as a head line (id, status, error count, title) and a line for each field but the URL."""
+    head = Text(f"#{feed.id}  {feed.status}  errors: {feed.error_count}", style=_STATUS_STYLE.get(feed.status) or "")
+    if title := feed.title or feed.feed_title:
+        head.append(f"  {title}")
+    details = [Text(f"last ok: {feed.last_ok_at or 'never'}  next fetch: {feed.next_fetch_at or 'now'}")]
+    if feed.last_error:
+        details.append(Text(f"last error: {feed.last_error}"))
+    if recent:
+        details.append(Text(f"problems: {_problems(recent)}"))
+    return head, details
 
 
 @feeds_app.command("add")

@@ -4,6 +4,7 @@ unhealthy (the bot's heartbeat missing or older than NEWSBOT_HEARTBEAT_MAX_AGE).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import typer
@@ -30,6 +31,7 @@ def _as_json(health: Health) -> dict[str, Any]:
         "outbox": health.outbox,
         "enrichment_backlog": health.enrichment_backlog,
         "missing_models": health.missing_models,
+        "model_download": None if health.download is None else asdict(health.download),
         "model_problems": [p.message for p in health.model_problems],
         "subscribers": sum(count for _, _, active, count in health.subscribers if active),
     }
@@ -43,7 +45,8 @@ def health(as_json: bool = typer.Option(False, "--json", help="One JSON object."
     async def body(service: Service) -> Health:
         return await service.health.report()
 
-    report = _as_json(with_service(body))
+    health = with_service(body)
+    report = _as_json(health)
     if as_json:
         out.print_json(json.dumps(report))
     else:
@@ -60,6 +63,8 @@ def health(as_json: bool = typer.Option(False, "--json", help="One JSON object."
         ]
         lines += [f"failing feed #{f['id']} {f['url']}: {f['status']}, {f['last_error'] or ''}" for f in report["failing_feeds"]]  # fmt: skip
         lines += [f"model not available: {name}" for name in report["missing_models"]]
+        if health.download is not None:
+            lines.append(health.download.describe())
         lines += [f"model problem: {message}" for message in report["model_problems"]]
         for line in lines:
             out.print(line, soft_wrap=True, markup=False, highlight=False)

@@ -9,9 +9,9 @@ import typer
 from bot.cli.apps import models_app
 from bot.cli.common import err, friendly, out
 from bot.config import load_settings
-from bot.engine_config import engine_config
 from bot.errors import ModelError, UsageError
-from bot.feeds.feedlist_load import load_feed_list
+from bot.feedlist.engine import engine_config
+from bot.feedlist.load import load_feed_list
 from summarizer.errors import EngineError
 
 

@@ -10,10 +10,9 @@ import typer
 from rich.text import Text
 
 from bot.cli.apps import stories_app
-from bot.cli.common import friendly, out, parse_since, print_link, with_service
+from bot.cli.common import friendly, out, parse_since, print_entry, with_service
 from bot.errors import NewsbotError
-from bot.service import Service
-from bot.store.rows import StoryRow
+from bot.service import Service, StoryRow
 
 
 def _story_json(story: StoryRow) -> dict[str, Any]:
@@ -64,9 +63,7 @@ def stories_list(
         return
     # One story per entry: its id, time and title, then its link on a line of its own (a table column would cut it).
     for s in stories:
-        out.print(Text(f"#{s.id}  {(s.published or s.created_at)[:16]}  {s.title}"))
-        if s.link:
-            print_link(f"    {s.link}")
+        print_entry(Text(f"#{s.id}  {(s.published or s.created_at)[:16]}  {s.title}"), s.link)
 
 
 @stories_app.command("show")

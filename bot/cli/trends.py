@@ -15,7 +15,6 @@ from bot.cli.common import err, friendly, out, progress_bar, with_service
 from bot.errors import UsageError
 from bot.i18n import texts
 from bot.service import Service
-from bot.service.trends import MAX_DAYS
 from bot.trends.count import Trend, TrendReport
 from bot.trends.render import chart_title, chart_ylabel, label, period, signed
 
@@ -25,13 +24,19 @@ ROWS = 15
 @app.command()
 @friendly
 def trends(
-    days: int = typer.Option(7, "--days", min=1, max=MAX_DAYS, help="How many days, up to today (UTC)."),
+    days: int = typer.Option(
+        7,
+        "--days",
+        min=1,
+        help="How many days, up to today (UTC); at most NEWSBOT_RETENTION_DAYS, as long as stories are kept.",
+    ),
     png: Path | None = typer.Option(None, "--png", help="Also write the chart to this PNG file.", dir_okay=False),
     as_json: bool = typer.Option(False, "--json", help="The counts as one JSON object."),
 ) -> None:
     """What the stored stories talk about: watchlist names and keyphrases, per day, against the days before."""
 
     async def body(service: Service) -> TrendReport:
+        service.trends.check_days(days)  # before the keyphrase pass, which can take minutes
         if pending := await service.trends.pending():  # stories `run` has not reached yet (or no `run` at all)
             with progress_bar("keyphrases") as bar:
                 task = bar.add_task("keyphrases", total=pending)

@@ -22,6 +22,7 @@ MAX_URL = 2048
 ELLIPSIS = "…"
 _BLOCK_GAP = "\n\n"
 _UNSAFE_IN_URL = frozenset("\"'<>\\`{}|^")
+NAMED_SOURCES = 3  # sources a story's line names (its own, then two after "also:"); the others are counted
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,16 @@ def story_block(item: DigestItem, t: Texts) -> Block:
     spans = [Span(item.title, bold=True, href=link), Span("\n" + item.summary)]
     meta: list[Span] = [Span(item.sources[0], italic=True)] if item.sources else []
     if len(item.sources) > 1:
-        # "also: {names}" with each other source linked to its own story when it is a cluster's member
+        # "also: {names}" with each other source linked to its own story when it is a cluster's member; past
+        # NAMED_SOURCES in all, the rest are only counted ("and 5 more"), so a widely carried story stays short
         links = item.source_links or (None,) * len(item.sources)
         head, _, tail = t("also: {names}").partition("{names}")
         meta.append(Span(" · " + head, italic=True))
-        for index, (name, href) in enumerate(zip(item.sources[1:], links[1:], strict=True)):
+        named = zip(item.sources[1:NAMED_SOURCES], links[1:NAMED_SOURCES], strict=True)
+        for index, (name, href) in enumerate(named):
             meta.append(Span((", " if index else "") + name, italic=True, href=safe_href(href)))
+        if (unnamed := len(item.sources) - NAMED_SOURCES) > 0:
+            meta.append(Span(" " + t.n("and {count} more", "and {count} more", unnamed), italic=True))
         if tail:
             meta.append(Span(tail, italic=True))
     markers = []

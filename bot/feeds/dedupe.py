@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import idna
 
-from bot.feeds.types import ParsedEntry
+from bot.feeds.types import Action, Decision, KnownSource, ParsedEntry
 
 # Query parameters that only say where a click came from; two URLs differing in them are the same article.
 TRACKING_PARAMS = frozenset(
@@ -94,31 +92,6 @@ def entry_hash(entry: ParsedEntry) -> str:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()
-
-
-def content_hash(title: str, text: str) -> str:
-    """Fingerprint of a story's stored title and text (keys caches of derived work such as summaries)."""
-    return hashlib.sha256(f"{title}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-@dataclass(frozen=True)
-class KnownSource:
-    story_id: int
-    entry_hash: str
-
-
-Action = Literal["new", "source", "updated", "unchanged"]
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do with one entry. `story_id` is set when the story already exists; `url` is its canonical URL."""
-
-    action: Action
-    entry: ParsedEntry
-    url: str | None
-    entry_hash: str
-    story_id: int | None = None
 
 
 def decide(

@@ -1,10 +1,10 @@
-"""Plain data passed between the feed stages; no I/O here."""
+"""Plain data passed between the feed stages and on to the store (dedupe's decisions); no I/O here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,28 @@ class ParsedFeed:
     language: str | None
     entries: list[ParsedEntry]
     warning: str | None = None  # a recoverable parse problem (feedparser's bozo) worth showing an admin
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    """What the store knows of an entry it has seen before: its story and the entry's fingerprint then."""
+
+    story_id: int
+    entry_hash: str
+
+
+Action = Literal["new", "source", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one entry. `story_id` is set when the story already exists; `url` is its canonical URL."""
+
+    action: Action
+    entry: ParsedEntry
+    url: str | None
+    entry_hash: str
+    story_id: int | None = None
 
 
 class Fetcher(Protocol):

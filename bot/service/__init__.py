@@ -1,6 +1,8 @@
 """The one facade the front-ends (CLI, Telegram) call: `make_service` wires one stage object per step of the flow.
 
 No SQL, no telegram, no argument parsing here or in the stages; each stage is a module named for what it does.
+The store's records that the front-ends read (FeedRow, StoryRow, Subscription, ...) are handed on from here: no
+front-end imports bot.store.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from bot.service.backup import Backups
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
+from bot.service.downloads import DownloadState, ModelDownloads
 from bot.service.enrichment import Enrichment, EnrichReport, Localized
-from bot.service.feeds import FeedList, ImportReport, Source
+from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
@@ -28,22 +31,29 @@ from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
 from bot.service.trends import Trends
 from bot.store import Store, open_store
+from bot.store.rows import FeedRow, OutboxRow, Problem, StoryRow, Subscription
 from summarizer.embed import make_embedder
 from summarizer.types import Embedder, Engine
 
 __all__ = [
     "Chat",
+    "DownloadState",
     "EnrichReport",
     "FeedResult",
+    "FeedRow",
     "Health",
     "ImportReport",
     "Localized",
+    "OutboxRow",
     "Outcome",
+    "Problem",
     "Queued",
     "RoundReport",
     "Service",
     "Source",
     "Started",
+    "StoryRow",
+    "Subscription",
     "make_service",
 ]
 
@@ -59,7 +69,7 @@ class Service:
         self.store = ctx.store
         self.now = ctx.now
         self.fetcher = fetcher
-        self.feeds = FeedList(ctx, fetcher)
+        self.feeds = Feeds(ctx, fetcher)
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
         self.enrichment = Enrichment(ctx, self.feeds, engine)
@@ -68,14 +78,16 @@ class Service:
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
         self.digests = Digests(ctx, self.subscribers, self.enrichment, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
-        self.health = HealthCheck(ctx, self.feeds, self.enrichment)
+        self.downloads = ModelDownloads(ctx, self.enrichment)
+        self.health = HealthCheck(ctx, self.feeds, self.enrichment, self.downloads)
         self.backups = Backups(ctx)
         self.ask = Ask(ctx, self.enrichment, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
-        """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling."""
+        """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling.
+        Models missing at the start are fetched meanwhile (NEWSBOT_AUTO_DOWNLOAD)."""
         wake, index, phrase = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
         def new_stories() -> None:
@@ -87,6 +99,7 @@ class Service:
             phrase.set()
 
         await asyncio.gather(
+            self.downloads.fetch_missing(on_ready=wake.set),
             self.ingest.poll_forever(stop, tick=tick, on_new=new_stories),
             self.enrichment.work(stop, wake, tick=tick, after=enriched),
             self.indexing.work(stop, index, tick=tick),

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine_config import engine_config
 from bot.errors import LanguageNotOfferedError, ModelError, NewsbotError
+from bot.feedlist.engine import engine_config
 from bot.service.context import Context, background
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.store.rows import EngineModels, EnrichFailure, PendingStory, Problem, StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.download import models_fingerprint
@@ -60,7 +60,7 @@ class Localized:
 
 
 class Enrichment:
-    def __init__(self, ctx: Context, feeds: FeedList, engine: Engine | None = None) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds, engine: Engine | None = None) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self._injected = engine  # a test's or a benchmark's: used as it is, whatever feeds.yaml says

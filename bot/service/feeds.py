@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.errors import ConfigError, FeedError, UnknownFeedError, UnsafeURLError
-from bot.feeds import feedlist, feedlist_edit, feedlist_load, opml
+from bot.feedlist import edit, load, opml, schema
 from bot.feeds.parse import parse_feed
 from bot.feeds.types import Fetcher, ParsedFeed
 from bot.feeds.urlsafety import check_url
@@ -35,18 +35,20 @@ class Source:
     enabled: bool
 
 
-class FeedList:
+class Feeds:
+    """The feeds stage: feeds.yaml (bot/feedlist/) kept in step with the store, and every edit of it."""
+
     def __init__(self, ctx: Context, fetcher: Fetcher) -> None:
         self.ctx = ctx
         self.fetcher = fetcher
-        self._loaded: feedlist.FeedList | None = None
+        self._loaded: schema.FeedList | None = None
         self._loaded_mtime: int | None = None
 
-    async def sync(self, *, force: bool = False) -> feedlist.FeedList:
+    async def sync(self, *, force: bool = False) -> schema.FeedList:
         """The validated feeds.yaml, mirrored into the store; re-read only when the file changed (or `force`)."""
         return await self.ctx.db(self._sync, force)
 
-    def _sync(self, force: bool) -> feedlist.FeedList:  # on the SQLite thread: file and mirror change together
+    def _sync(self, force: bool) -> schema.FeedList:  # on the SQLite thread: file and mirror change together
         path = self.ctx.settings.feeds
         try:
             mtime = path.stat().st_mtime_ns
@@ -54,7 +56,7 @@ class FeedList:
             mtime = None  # load_feed_list says what is wrong with the path
         if force or self._loaded is None or mtime != self._loaded_mtime:
             try:
-                loaded = feedlist_load.load_feed_list(path)
+                loaded = load.load_feed_list(path)
             except ConfigError:
                 if self._loaded is None or force:
                     raise
@@ -81,8 +83,8 @@ class FeedList:
         key: str | int = int(id_or_url) if isinstance(id_or_url, str) and id_or_url.isdigit() else id_or_url
         found = store.get_feed(key)
         if found is None and isinstance(key, str):  # the URL as the admin typed it: compare as the feed list does
-            wanted = feedlist.normalize_url(key)
-            found = next((f for f in store.list_feeds() if feedlist.normalize_url(f.url) == wanted), None)
+            wanted = schema.normalize_url(key)
+            found = next((f for f in store.list_feeds() if schema.normalize_url(f.url) == wanted), None)
         if found is None:
             raise UnknownFeedError(f"no feed with id or URL {id_or_url!r}; `newsbot feeds list` shows them")
         return found
@@ -104,15 +106,13 @@ class FeedList:
     ) -> FeedRow:
         url = url.strip()
         try:
-            feedlist.check_feed_url(url, allow_file=allow_file)
+            schema.check_feed_url(url, allow_file=allow_file)
         except ValueError as e:
             raise ConfigError(f"cannot add {url!r}: {e}") from e
         path = self.ctx.settings.feeds
-        await self.ctx.db(feedlist_edit.ensure_not_listed, path, url)
+        await self.ctx.db(edit.ensure_not_listed, path, url)
         parsed = await self.check_new(url, allow_file=allow_file)
-        await self.ctx.db(
-            feedlist_edit.add_feed, path, url, title=title or parsed.title, lang=lang, allow_file=allow_file
-        )
+        await self.ctx.db(edit.add_feed, path, url, title=title or parsed.title, lang=lang, allow_file=allow_file)
         row = await self.get(url)
         # A feed removed after failing and added again starts with a clean slate.
         await self.ctx.db(self.ctx.store.reset_feed, row.id, forget_notices=True)
@@ -120,13 +120,13 @@ class FeedList:
 
     async def remove(self, id_or_url: str | int) -> FeedRow:
         row = await self.get(id_or_url)
-        await self.ctx.db(feedlist_edit.remove_feed, self.ctx.settings.feeds, row.url)
+        await self.ctx.db(edit.remove_feed, self.ctx.settings.feeds, row.url)
         await self.sync(force=True)
         return row
 
     async def set_enabled(self, id_or_url: str | int, enabled: bool) -> FeedRow:
         row = await self.get(id_or_url)
-        await self.ctx.db(feedlist_edit.set_enabled, self.ctx.settings.feeds, row.url, enabled)
+        await self.ctx.db(edit.set_enabled, self.ctx.settings.feeds, row.url, enabled)
         if enabled:
             await self.ctx.db(self.ctx.store.reset_feed, row.id)
         return await self.get(row.id)
@@ -147,7 +147,7 @@ class FeedList:
             except FeedError:
                 pass  # a name needs DNS to judge; every fetch runs the full guard, so judging it now adds nothing
             accepted.append(outline)
-        for result in await self.ctx.db(feedlist_edit.add_feeds, self.ctx.settings.feeds, accepted):
+        for result in await self.ctx.db(edit.add_feeds, self.ctx.settings.feeds, accepted):
             if result.error:
                 report.skipped.append((result.url, result.error))
             else:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.service.context import Context, background
+from bot.service.downloads import DownloadState, ModelDownloads
 from bot.service.enrichment import Enrichment
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.store.rows import FeedRow, Problem
 from summarizer.download import missing_models
 
@@ -23,6 +24,7 @@ class Health:
     outbox: dict[str, int] = field(default_factory=dict)  # state -> messages
     enrichment_backlog: int = 0
     missing_models: list[str] = field(default_factory=list)
+    download: DownloadState | None = None  # what `newsbot run` fetches in the background, as it saved it last
     model_problems: list[Problem] = field(default_factory=list)
     subscribers: list[tuple[str, str, bool, int]] = field(default_factory=list)  # kind, lang, active, count
     heartbeat_at: str | None = None  # the running bot's last sign of life
@@ -39,10 +41,11 @@ PROCESS = "run"  # the heartbeat's process name
 
 
 class HealthCheck:
-    def __init__(self, ctx: Context, feeds: FeedList, enrichment: Enrichment) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds, enrichment: Enrichment, downloads: ModelDownloads) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self.enrichment = enrichment
+        self.downloads = downloads
 
     async def beat_forever(self, stop: asyncio.Event, *, every: float = 30.0) -> None:
         """`newsbot run`'s heartbeat, every `every` seconds until `stop`; a beat that fails (a locked database) is
@@ -72,6 +75,7 @@ class HealthCheck:
             outbox=await self.ctx.db(store.outbox_counts),
             enrichment_backlog=await self.enrichment.pending(),
             missing_models=await asyncio.to_thread(missing_models, config),
+            download=await self.downloads.state(),
             model_problems=await self.enrichment.problems(),
             subscribers=await self.ctx.db(store.subscription_counts),
             heartbeat_at=beat[0] if beat else None,

@@ -17,14 +17,14 @@ from typing import Any, TypeVar
 from yarl import URL
 
 from bot.errors import FeedError, NewsbotError
-from bot.feeds.dedupe import Decision, canonical_url, decide
+from bot.feeds.dedupe import canonical_url, decide
 from bot.feeds.extract import extract_article, needs_extraction
 from bot.feeds.parse import parse_feed
 from bot.feeds.redirectors import is_redirector
 from bot.feeds.schedule import after_error, after_success
-from bot.feeds.types import Fetcher, FetchResult, ParsedEntry, Validators
+from bot.feeds.types import Decision, Fetcher, FetchResult, ParsedEntry, Validators
 from bot.service.context import Context
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.service.notices import Notices
 from bot.store.rows import FeedRow
 
@@ -66,7 +66,7 @@ class FeedResult:
 
 
 class Ingest:
-    def __init__(self, ctx: Context, feeds: FeedList, fetcher: Fetcher, notices: Notices) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds, fetcher: Fetcher, notices: Notices) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self.fetcher = fetcher

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.errors import NewsbotError
+from bot.errors import UsageError
 from bot.service.context import Context, background
-from bot.service.feeds import FeedList
+from bot.service.feeds import Feeds
 from bot.trends.chart import chart_png
 from bot.trends.count import TrendReport, TrendStory, Watch, trends
 from bot.trends.keyphrases import keyphrases
@@ -19,11 +19,10 @@ from bot.trends.keyphrases import keyphrases
 log = logging.getLogger(__name__)
 
 BATCH = 64
-MAX_DAYS = 90
 
 
 class Trends:
-    def __init__(self, ctx: Context, feeds: FeedList) -> None:
+    def __init__(self, ctx: Context, feeds: Feeds) -> None:
         self.ctx = ctx
         self.feeds = feeds
 
@@ -55,10 +54,24 @@ class Trends:
 
         await background("keyphrases", one_pass, stop, wake, tick)
 
+    @property
+    def max_days(self) -> int:
+        """The longest window: as far back as stories are kept (older ones are deleted, so could not be counted)."""
+        return self.ctx.settings.retention_days
+
+    def check_days(self, days: int) -> None:
+        """Refuse a window longer than the stories are kept, naming the setting that decides it."""
+        if days < 1:
+            raise UsageError(f"days must be at least 1, not {days}")
+        if days > self.max_days:
+            raise UsageError(
+                f"{days} days go further back than stories are kept (NEWSBOT_RETENTION_DAYS={self.max_days}): "
+                f"ask for 1 to {self.max_days} days, or raise NEWSBOT_RETENTION_DAYS"
+            )
+
     async def report(self, *, days: int = 7, tz: str = "UTC") -> TrendReport:
-        """The `days` days up to today (in `tz`) against the `days` before."""
-        if not 1 <= days <= MAX_DAYS:
-            raise NewsbotError(f"days must be between 1 and {MAX_DAYS}, not {days}")
+        """The `days` days up to today (in `tz`) against the `days` before (at most `max_days`)."""
+        self.check_days(days)
         zone = ZoneInfo(tz)
         today = self.ctx.now().astimezone(zone).date()
         since = datetime.combine(today - timedelta(days=2 * days - 1), time(), zone).astimezone(UTC)

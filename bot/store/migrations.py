@@ -354,3 +354,9 @@ def m0017(db: Database) -> None:
             "the write-ahead log keeps the compacted file's size until every connection has closed (another one was "
             "reading while it was to be emptied)"
         )
+
+
+@migrations(name="0018_model_downloads")
+def m0018(db: Database) -> None:
+    # What `newsbot run` is fetching in the background (one row: the process that fetches), for `newsbot health`.
+    db.execute("CREATE TABLE model_downloads (process TEXT PRIMARY KEY, state TEXT NOT NULL, at TEXT NOT NULL)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
@@ -9,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import StorageError
-from bot.feeds.dedupe import Decision, KnownSource, content_hash
+from bot.feeds.types import Decision, KnownSource
 from bot.store.base import StoreBase, chunks, iso, select_in
 from bot.store.rows import STORY_BASE, STORY_COLUMNS, SaveCounts, StoryRow, StorySource, story_row
 from bot.store.search import index_story
@@ -17,6 +18,11 @@ from bot.store.search import index_story
 # Below this much text two entries with the same title and text are not taken for one article (a headline alone,
 # "Read more", an empty podcast description).
 SYNDICATED_MIN_CHARS = 200
+
+
+def content_hash(title: str, text: str) -> str:
+    """Fingerprint of a story's stored title and text (keys caches of derived work such as summaries)."""
+    return hashlib.sha256(f"{title}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class StoryStore(StoreBase):

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # `mkdocs` is a console script: the repository ro
     sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.feeds import feedlist as schema  # noqa: E402  (the feeds.yaml schema: the one place that names its module)
+from bot.feedlist import schema  # noqa: E402  (the feeds.yaml schema: the one place that names its module)
 
 MARKER = "<!-- configuration-reference -->"
 PAGE = "configuration.md"

@@ -1,5 +1,5 @@
 """/trends in Telegram: the chart goes out with sendPhoto through the fake Bot API (a real multipart upload), then the
-table, in the chat's language; a bad argument gets the usage."""
+table, in the chat's language; a bad argument, or more days than stories are kept, gets the usage."""
 
 from __future__ import annotations
 
@@ -47,3 +47,11 @@ async def test_trends_sends_the_chart_then_the_table(tmp_path: Path, feed_server
         [usage] = await world.say(91, "/trends forever")
         assert usage.visible == "Usage: /trends or /trends DAYS (1 to 30)"
         assert len(world.api.photos) == 2
+
+
+async def test_trends_days_stop_where_stories_are_no_longer_kept(tmp_path: Path, feed_server: FeedServer) -> None:
+    async with running_bot(tmp_path, feed_server, now=lambda: NOW, retention_days=14) as world:
+        [usage] = await world.say(93, "/trends 15")
+        assert usage.visible == "Usage: /trends or /trends DAYS (1 to 14)"
+        [answer] = await world.say(93, "/trends 14", timeout=30)
+        assert answer.visible.startswith("AI news trends, ")

@@ -116,6 +116,29 @@ def test_cap_footer_and_untranslated_marker() -> None:
     assert text.endswith("…and 7 more stories. /topics narrows what you get.")
 
 
+@pytest.mark.parametrize(
+    ("carried_by", "english", "italian"),
+    [
+        (8, "Feed 1 · also: Feed 2, Feed 3 and 5 more", "Feed 1 · anche: Feed 2, Feed 3 e altre 5"),
+        (4, "Feed 1 · also: Feed 2, Feed 3 and 1 more", "Feed 1 · anche: Feed 2, Feed 3 e 1 altra"),
+        (3, "Feed 1 · also: Feed 2, Feed 3", "Feed 1 · anche: Feed 2, Feed 3"),
+        (2, "Feed 1 · also: Feed 2", "Feed 1 · anche: Feed 2"),
+        (1, "Feed 1", "Feed 1"),
+    ],
+)
+def test_a_story_carried_by_many_feeds_names_three_and_counts_the_rest(
+    carried_by: int, english: str, italian: str
+) -> None:
+    sources = tuple(f"Feed {n}" for n in range(1, carried_by + 1))
+    links = (None, *(f"https://feed{n}.example/story" for n in range(2, carried_by + 1)))
+    story = item(1, sources=sources, source_links=links)
+    for t, line in ((EN, english), (texts("it"), italian)):
+        [message] = render_digest(Digest(t.lang, [story]), t)
+        text, hrefs = parse(message)
+        assert text.splitlines()[-1] == line
+        assert hrefs == ["https://news.example/1", *links[1:3]]  # the named sources keep their links; "more" has none
+
+
 def test_renderer_over_the_sanitizer_corpus_emits_only_safe_markup(store: Store) -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     paths = sorted((FEEDPARSER_TESTS / "wellformed" / "sanitize").glob("*"))

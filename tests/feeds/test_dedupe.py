@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.feeds.dedupe import KnownSource, canonical_url, decide, entry_hash
-from bot.feeds.types import ParsedEntry
+from bot.feeds.dedupe import canonical_url, decide, entry_hash
+from bot.feeds.types import KnownSource, ParsedEntry
 
 ENTRY = ParsedEntry(guid="g1", url="https://News.example.com/a?id=3&utm_source=rss#top", title="T", text="Body")
 

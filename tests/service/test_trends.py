@@ -1,11 +1,12 @@
 """Trends through the service and the CLI: the fixture fortnight polled from a local feed, keyphrases made by the real
-yake, counts equal to the fixture's, a PNG a phone can show, `newsbot trends` with its JSON twin and its errors."""
+yake, counts equal to the fixture's, a PNG a phone can show, `newsbot trends` with its JSON twin and its errors, and
+its window as long as NEWSBOT_RETENTION_DAYS."""
 
 from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,7 @@ from bot.i18n import texts
 from bot.service import make_service
 from bot.trends.render import chart_title, chart_ylabel
 from tests.httpserver import FeedServer, Route
+from tests.qa_corpus import rss
 from tests.test_service import make_settings
 from tests.trends.week import BEFORE, FEEDS_YAML, NOW, WEEK, feed, items
 
@@ -84,3 +86,42 @@ def test_cli_trends_prints_the_counts_writes_the_png_and_refuses_bad_input(
         refused = runner.invoke(app, ["trends", *bad], env=env)
         assert refused.exit_code != 0 and message in refused.output, refused.output
         assert "Traceback" not in refused.output
+
+
+def test_cli_trends_reaches_back_as_far_as_stories_are_kept(tmp_path: Path, feed_server: FeedServer) -> None:
+    today = datetime.now(UTC).date()  # the CLI runs on the real clock
+    long_ago = today - timedelta(days=300)
+    archive = rss([{"id": "old-1", "title": "OpenAI: an old story", "text": "OpenAI said something long ago.",
+                    "published": f"{long_ago.isoformat()}T10:00:00Z"}])  # fmt: skip
+    write_feeds(tmp_path, feed_server, feed(today))
+    feed_server.routes["/archive"] = Route(body=archive)
+    listed = yaml.safe_load((tmp_path / "feeds.yaml").read_text())
+    listed["feeds"].append({"url": feed_server.url("/archive"), "title": "Archive", "lang": "en"})
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump(listed))
+    env = {
+        "NEWSBOT_FEEDS": str(tmp_path / "feeds.yaml"),
+        "NEWSBOT_DB": str(tmp_path / "newsbot.db"),
+        "NEWSBOT_BACKEND": "extractive",
+        "NEWSBOT_ALLOW_PRIVATE_URLS": "1",
+        "NEWSBOT_EXTRACT_ARTICLES": "0",
+        "NEWSBOT_RETENTION_DAYS": "365",
+    }
+    runner = CliRunner()
+    assert runner.invoke(app, ["poll", "--once"], env=env).exit_code == 0
+
+    year = runner.invoke(app, ["trends", "--days", "365", "--json"], env=env)
+    assert year.exit_code == 0, year.output
+    data = json.loads(year.stdout)
+    assert len(data["days"]) == 365 and data["days"][-1] == today.isoformat()
+    [openai] = [row for row in data["watchlist"] if row["name"] == "OpenAI"]
+    assert openai["total"] == sum(WEEK["OpenAI"]) + BEFORE["OpenAI"] + 1  # the fortnight and the story 300 days ago
+    assert openai["daily"][data["days"].index(long_ago.isoformat())] == 1
+    assert runner.invoke(app, ["trends", "--days", "365"], env=env).exit_code == 0
+
+    too_far = runner.invoke(app, ["trends", "--days", "366"], env=env)
+    assert too_far.exit_code == 1 and type(too_far.exception) is SystemExit and "Traceback" not in too_far.output
+    said = " ".join(too_far.output.split())
+    assert "366 days go further back than stories are kept (NEWSBOT_RETENTION_DAYS=365)" in said, said
+    assert "ask for 1 to 365 days" in said
+    by_default = runner.invoke(app, ["trends", "--days", "91"], env={**env, "NEWSBOT_RETENTION_DAYS": None})
+    assert by_default.exit_code == 1 and "(NEWSBOT_RETENTION_DAYS=90)" in " ".join(by_default.output.split())

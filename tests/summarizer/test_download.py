@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,63 +20,11 @@ from summarizer.errors import ModelDownloadError, ModelUnavailableError
 from summarizer.transformers_backend import TransformersEngine
 from summarizer.types import EngineConfig
 from tests.corpora import ROOT
-from tests.httpserver import FeedServer, Route
+from tests.fakehub import SUMMARIZER, UNNEEDED, hub, hub_config, refuse_repo, serve_repo
+from tests.httpserver import FeedServer
 from tests.tinymodels import TinyModels
 
-SUMMARIZER = "sshleifer/distilbart-cnn-12-6"
-# Files hub repos carry beside what the engine reads: they must not be fetched.
-UNNEEDED = {"tf_model.h5": b"tf", "rust_model.ot": b"rust", "onnx/model.onnx": b"onnx", "pytorch_model.bin": b"pt"}
-
-
-def serve_repo(server: FeedServer, repo: str, directory: Path) -> None:
-    """Routes for one model repo: revision info, file tree, and HEAD/GET of each file at `main` and its commit."""
-    files = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()} | UNNEEDED
-    sha = hashlib.sha1(repo.encode()).hexdigest()
-    info = {"id": repo, "sha": sha, "siblings": [{"rfilename": name} for name in files]}
-    tree = [
-        {"type": "file", "path": name, "size": len(body), "oid": hashlib.sha1(body).hexdigest()}
-        for name, body in files.items()
-    ]
-    as_json = "application/json"
-    for path in (f"/api/models/{repo}", f"/api/models/{repo}/revision/main", f"/api/models/{repo}/revision/{sha}"):
-        server.routes[path] = Route(body=json.dumps(info), content_type=as_json)
-    server.routes[f"/api/models/{repo}/tree/{sha}"] = Route(body=json.dumps(tree), content_type=as_json)
-    for name, body in files.items():
-        headers = {"X-Repo-Commit": sha, "ETag": f'"{hashlib.sha256(body).hexdigest()}"'}
-        for revision in ("main", sha):
-            server.routes[f"/{repo}/resolve/{revision}/{name}"] = Route(
-                body=body, content_type="application/octet-stream", headers=headers
-            )
-
-
-def refuse_repo(server: FeedServer, repo: str) -> None:
-    """What the hub answers for a repository that does not exist."""
-    missing = Route(status=404, body='{"error": "Repository not found"}', headers={"X-Error-Code": "RepoNotFound"})
-    server.routes[f"/api/models/{repo}"] = missing
-    server.routes[f"/api/models/{repo}/revision/main"] = missing
-
-
-@pytest.fixture
-def hub(tiny_models: TinyModels) -> Iterator[FeedServer]:
-    """The default map's models for it, de and pt (pt through ROMANCE-en and the multi-target tc-big-en-pt, as on the
-    real hub); de-en is refused, so mul-en covers de -> en."""
-    with FeedServer() as server:
-        serve_repo(server, SUMMARIZER, tiny_models.long_summarizer)
-        serve_repo(server, "Helsinki-NLP/opus-mt-mul-en", tiny_models.mul_en)
-        for pair in ("opus-mt-it-en", "opus-mt-ROMANCE-en"):
-            serve_repo(server, f"Helsinki-NLP/{pair}", tiny_models.it_en)
-        for pair in ("en-it", "en-de"):
-            serve_repo(server, f"Helsinki-NLP/opus-mt-{pair}", tiny_models.en_de)
-        serve_repo(server, "Helsinki-NLP/opus-mt-tc-big-en-pt", tiny_models.en_pt)
-        refuse_repo(server, "Helsinki-NLP/opus-mt-de-en")
-        yield server
-
-
-def hub_config(model_dir: Path) -> EngineConfig:
-    """The shipped model ids; the tiny models' small positions need short summaries."""
-    return EngineConfig(
-        model_dir=model_dir, languages=("en", "it", "de", "pt"), summary_min_tokens=4, summary_max_tokens=8
-    )
+__all__ = ["hub"]  # the fixture, used by name
 
 
 def test_download_fetches_configured_models_then_the_engine_loads_them_offline_by_hub_id(
@@ -191,3 +138,50 @@ def test_models_download_with_the_ctranslate2_backend_converts_what_it_fetched(
     statuses: list[str] = []
     assert len(convert_models(config, progress=lambda _, status: statuses.append(status))) == 4
     assert statuses == ["up_to_date"] * 4  # converted once, not again on every download
+
+
+def test_a_download_killed_halfway_leaves_no_model_that_looks_complete(
+    hub: FeedServer, tiny_models: TinyModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsbot models download` killed while the summarizer's weights come in: its config and tokenizer are in the
+    cache, which is all a cached model used to need to look complete; it stays missing until a download ends."""
+    serve_repo(hub, SUMMARIZER, tiny_models.long_summarizer, stall_after=200_000)
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(json.dumps({"settings": {"languages": ["en"]}, "feeds": []}), encoding="utf-8")
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url().rstrip("/"),
+        "HF_HUB_OFFLINE": "0",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "NEWSBOT_BACKEND": "transformers",
+        "NEWSBOT_MODEL_DIR": str(tmp_path / "models"),
+        "NEWSBOT_FEEDS": str(feeds),
+    }
+    command = [sys.executable, "-c", "from bot.cli import app; app()", "models", "download"]
+    repo = tmp_path / "models" / "models--sshleifer--distilbart-cnn-12-6"
+
+    def under_way() -> bool:  # config and tokenizer in the snapshot, the weights coming in
+        configs = list((repo / "snapshots").glob("*/config.json")) if (repo / "snapshots").is_dir() else []
+        return bool(configs) and any(f.name.endswith(".incomplete") for f in _files(repo / "blobs"))
+
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as child:
+        deadline = time.monotonic() + 60
+        while not under_way():
+            assert child.poll() is None and time.monotonic() < deadline, "the weights never started to come in"
+            time.sleep(0.1)
+        child.kill()
+    config = EngineConfig(model_dir=tmp_path / "models", languages=("en",))
+    # The config in the snapshot is what made a cached model look complete: not any more.
+    assert locate_model(SUMMARIZER, config.model_dir) is None and SUMMARIZER in missing_models(config)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelUnavailableError, match="newsbot models download"):
+        make_engine(config).summarize(["The cat sleeps on the mat. " * 20])
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+    serve_repo(hub, SUMMARIZER, tiny_models.long_summarizer)  # the hub answers whole again: the download goes on
+    assert SUMMARIZER in download_models(config, endpoint=hub.url())
+    assert locate_model(SUMMARIZER, config.model_dir) is not None and SUMMARIZER not in missing_models(config)
+
+
+def _files(folder: Path) -> list[Path]:
+    return [f for f in folder.iterdir() if f.is_file()] if folder.is_dir() else []

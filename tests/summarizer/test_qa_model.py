@@ -13,8 +13,8 @@ from summarizer.engine import load_model
 from summarizer.models import SUGGESTED_QA, answer_model, served_models
 from summarizer.transformers_backend import TorchSeq2SeqModel
 from tests.corpora import flores_lines
+from tests.fakehub import hub, hub_config, serve_repo
 from tests.httpserver import FeedServer
-from tests.summarizer.test_download import hub, hub_config, serve_repo
 from tests.tinymodels import TinyModels
 
 __all__ = ["hub"]  # the fixture, used by name

@@ -11,7 +11,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from bot.errors import OpmlError
-from bot.feeds.feedlist import ISO_639_1, FeedLike
+from bot.feedlist.schema import ISO_639_1, FeedLike
 
 # Characters XML 1.0 cannot carry even escaped; a title holding one would make the whole export unreadable.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

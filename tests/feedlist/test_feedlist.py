@@ -13,13 +13,13 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 
 from bot.config import load_settings
-from bot.engine_config import engine_config
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
-from bot.feeds import feedlist_edit
-from bot.feeds.feedlist import FeedEntry, normalize_url
-from bot.feeds.feedlist_edit import add_feed, add_feeds, ensure_not_listed, remove_feed, set_enabled
-from bot.feeds.feedlist_load import load_feed_list
-from bot.feeds.opml import OpmlFeed
+from bot.feedlist import edit as feedlist_edit
+from bot.feedlist.edit import add_feed, add_feeds, ensure_not_listed, remove_feed, set_enabled
+from bot.feedlist.engine import engine_config
+from bot.feedlist.load import load_feed_list
+from bot.feedlist.opml import OpmlFeed
+from bot.feedlist.schema import FeedEntry, normalize_url
 from summarizer.types import EngineConfig
 from tests.corpora import ROOT
 

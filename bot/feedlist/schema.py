@@ -1,5 +1,5 @@
 """feeds.yaml: its schema and validation; never fetches a URL. Reading the file, with errors that name the line and
-key, is bot/feeds/feedlist_load.py; editing it in place is bot/feeds/feedlist_edit.py."""
+key, is bot/feedlist/load.py; editing it in place is bot/feedlist/edit.py."""
 
 from __future__ import annotations
 

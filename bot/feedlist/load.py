@@ -1,4 +1,4 @@
-"""Reading feeds.yaml: the file, its YAML and its validation against the schema (bot/feeds/feedlist.py), with every
+"""Reading feeds.yaml: the file, its YAML and its validation against the schema (bot/feedlist/schema.py), with every
 problem a ConfigError naming the file, the line and the key."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.errors import ConfigError
-from bot.feeds.feedlist import FEEDS_ENV, FeedList
+from bot.feedlist.schema import FEEDS_ENV, FeedList
 
 # Admin-facing wording for pydantic's error types; the others keep pydantic's message.
 _MESSAGES = {

@@ -5,7 +5,7 @@ Which model serves which pair is summarizer/models.py's to say; this only passes
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.feeds.feedlist import FeedList
+from bot.feedlist.schema import FeedList
 from summarizer.types import EngineConfig
 
 

@@ -10,9 +10,9 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from bot.errors import OpmlError
-from bot.feeds.feedlist_edit import add_feeds
-from bot.feeds.feedlist_load import load_feed_list
-from bot.feeds.opml import OpmlFeed, export_opml, parse_opml
+from bot.feedlist.edit import add_feeds
+from bot.feedlist.load import load_feed_list
+from bot.feedlist.opml import OpmlFeed, export_opml, parse_opml
 
 NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE opml>

@@ -1,5 +1,5 @@
 """feeds.yaml edited in place: add, remove, pause and resume feeds keeping the admin's comments, under a lock, with
-an atomic replace; the file on disk is never one that fails to load (bot/feeds/feedlist.py validates it)."""
+an atomic replace; the file on disk is never one that fails to load (bot/feedlist/schema.py validates it)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from bot.errors import ConfigError, DuplicateFeedError, UnknownFeedError
-from bot.feeds.feedlist import AddResult, FeedEntry, FeedLike, FeedList, check_feed_url, normalize_url
-from bot.feeds.feedlist_load import (
+from bot.feedlist.load import (
     describe_error,
     error_location,
     key_path,
@@ -31,6 +30,7 @@ from bot.feeds.feedlist_load import (
     validate_doc,
     yaml_io,
 )
+from bot.feedlist.schema import AddResult, FeedEntry, FeedLike, FeedList, check_feed_url, normalize_url
 
 _T = TypeVar("_T")
 
