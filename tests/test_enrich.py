@@ -178,6 +178,13 @@ async def test_a_switch_from_extractive_to_transformers_enriches_the_stories_aga
     back = make_service(make_settings(tmp_path, backend="extractive"))
     try:
         assert await back.enrichment.pending() == 0  # the translated enrichments stay
+        # ... but the extractive backend translates nothing: an Italian reader gets the story's own sentences, never
+        # the English summary kept as if it were the Italian one.
+        with pytest.raises(ModelError, match="does not translate"):
+            await back.enrichment.summary_in(italian, "it")
+        localized = await back.enrichment.localized(italian, "it")
+        assert localized.lang == "it" and localized.summary != italian.summary_en
+        assert all(sentence in italian.text for sentence in split_sentences(localized.summary, "it"))
     finally:
         await back.aclose()
 

@@ -314,6 +314,8 @@ class Enrichment:
             raise ModelError(str(e)) from e
         except Exception as e:  # a half-downloaded model, a tokenizer panic: this language fails, not the digest
             raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
+        if not translation.translated:  # the extractive backend over stories a model summarized: never cache English
+            raise ModelError(f"the {engine.config.backend} backend does not translate into {lang!r}")
         title, summary = translation.texts
         if lang == story.lang:
             title = story.title  # a reader of the source language gets the headline as published

@@ -67,12 +67,14 @@ async def test_one_event_in_three_languages_is_one_digest_entry_in_the_readers_l
     finally:
         await service.aclose()
     text = "\n".join(parse(t)[0] for (t,) in rows)
-    # The voice agent (Tech Wire in English, Il Post Tech in Italian, Diario IA in Spanish): once, in Italian.
-    assert text.count("agente vo") == 1 and "OpenAI launches a voice agent" not in text
-    assert "OpenAI lancia un agente vocale per i call center\n" in text
+    # The voice agent (Tech Wire in English, Il Post Tech in Italian, Diario IA in Spanish): once, in Italian, with the
+    # Italian story's own summary (nothing here translates into Italian).
+    assert text.count("OpenAI lancia un agente vocale per i call center\n") == 1
+    assert "OpenAI launches a voice agent" not in text and "OpenAI ha presentato un agente vocale" in text
     assert "Il Post Tech · anche: Tech Wire, Diario IA · 3 lingue" in text
-    # Price cuts by the same company the same week: another event, its own entry.
+    # Price cuts by the same company the same week: another event, its own entry, in English and said to be.
     assert "OpenAI cuts API prices for its smallest model by half" in text
+    assert "Tech Wire · non tradotto, originale in EN" in text
     assert queued.stories == 2 and text.startswith("Il tuo notiziario: 2 notizie")  # nothing else on OpenAI
     names = qa.names()
     got = {names[i] for i in delivered[started.subscription.id]}
