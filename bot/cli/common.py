@@ -4,7 +4,6 @@ keep their links whole when a table would not fit."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from functools import wraps
@@ -17,8 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from bot.config import load_settings
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, UsageError
 from bot.service import Service, make_service
+from bot.timespan import parse_duration
 
 # Markup off: titles, errors and arguments are data from feeds and users ("[video]", "[/b]"); styling is explicit.
 out = Console(markup=False, highlight=False)
@@ -56,15 +56,11 @@ def with_service(body: Callable[[Service], Coroutine[Any, Any, R]]) -> R:
     return asyncio.run(runner())
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
 def parse_since(value: str) -> timedelta:
-    match = _DURATION.match(value)
-    if not match or int(match.group(1)) == 0:
-        raise typer.BadParameter(f"{value!r} is not a duration like 30m, 24h or 7d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return parse_duration(value)
+    except UsageError as e:
+        raise typer.BadParameter(str(e)) from None
 
 
 def progress_bar(label: str) -> Progress:

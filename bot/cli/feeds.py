@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,7 @@ from bot.cli.apps import feeds_app
 from bot.cli.common import err, fits, friendly, out, print_entry, with_service
 from bot.errors import UsageError
 from bot.service import FeedRow, Service
-
-
-def _feed_json(feed: FeedRow, problems: list[tuple[str, str]]) -> dict[str, Any]:
-    data = asdict(feed)
-    data["title"] = feed.title or feed.feed_title
-    data["status"] = feed.status
-    data["recent_problems"] = [{"at": at, "message": message} for at, message in problems]
-    return data
+from bot.service.views import feed_view
 
 
 @feeds_app.command("list")
@@ -37,7 +29,7 @@ def feeds_list(as_json: bool = typer.Option(False, "--json", help="One JSON obje
 
     feeds, problems = with_service(body)
     if as_json:
-        out.print_json(json.dumps([_feed_json(f, problems.get(f.id, [])) for f in feeds]))
+        out.print_json(json.dumps([feed_view(f, problems.get(f.id, [])) for f in feeds]))
         return
     if not feeds:
         out.print("no feeds in the feed list yet: add one with `newsbot feeds add URL`")

@@ -15,7 +15,8 @@ from bot.cli.common import err, friendly, out, progress_bar, with_service
 from bot.errors import UsageError
 from bot.i18n import texts
 from bot.service import Service
-from bot.trends.count import Trend, TrendReport
+from bot.service.views import trend_table
+from bot.trends.count import TrendReport
 from bot.trends.render import chart_title, chart_ylabel, label, period, signed
 
 ROWS = 15
@@ -53,35 +54,11 @@ def trends(
 
     report = with_service(body)
     if as_json:
-        out.print_json(json.dumps(_as_dict(report)))
+        out.print_json(json.dumps(trend_table(report)))
     else:
         _print(report)
     if png is not None:
         err.print(f"chart written to {png}", soft_wrap=True)
-
-
-def _as_dict(report: TrendReport) -> dict[str, object]:
-    def rows(trends: list[Trend]) -> list[dict[str, object]]:
-        return [
-            {
-                "name": t.name,
-                "kind": "watchlist" if t.watched else "keyphrase",
-                "total": t.total,
-                "previous": t.previous,
-                "change": t.change,
-                "daily": list(t.daily),
-            }
-            for t in trends
-        ]
-
-    return {
-        "days": [d.isoformat() for d in report.days],
-        "stories": report.stories,
-        "previous_stories": report.previous_stories,
-        "watchlist": rows(report.watched),
-        "keyphrases": rows(report.phrases),
-        "rising": rows(report.movers),
-    }
 
 
 def _print(report: TrendReport) -> None:

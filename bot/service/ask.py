@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,9 @@ from bot.ask.answerable import MIN_SIMILARITY, Question, Sentence, Verdict, by_n
 from bot.ask.dates import date_scope
 from bot.ask.fts import match_expression, terms
 from bot.ask.salient import Vocabulary, needs_pivot, without_terms
+from bot.errors import LanguageNotOfferedError
 from bot.service.context import Context
-from bot.service.enrichment import Enrichment
+from bot.service.enrichment import Enrichment, Localized
 from bot.service.indexing import Indexing, best_rows, similarities
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
@@ -54,6 +56,14 @@ class Retrieved:
     query: np.ndarray  # the question's embedding
 
 
+@dataclass(frozen=True)
+class Found:
+    """A story a search found, with its title and summary for the reader."""
+
+    story: StoryRow
+    summary: Localized
+
+
 class Ask:
     def __init__(self, ctx: Context, enrichment: Enrichment, indexing: Indexing) -> None:
         self.ctx = ctx
@@ -74,13 +84,17 @@ class Ask:
     def min_similarity(self) -> float:
         return MIN_SIMILARITY.get(self.indexing.key, 0.5)
 
-    async def retrieve(self, question: str) -> Retrieved:
+    async def retrieve(self, question: str, *, since: datetime | None = None) -> Retrieved:
+        """The stories that may answer, best first; only those from `since` on when given (and within the time the
+        question's own words name, if any)."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         detected = await self.enrichment.detect(question)
         lang = detected if detected and detected != UNDETERMINED else None
         scope = date_scope(question, self.ctx.now(), lang)
         wanted = scope.rest if scope and scope.rest else question
-        since, until = (scope.since, scope.until) if scope else (None, None)
+        until = scope.until if scope else None
+        if scope and scope.since and (since is None or scope.since > since):
+            since = scope.since
         match = match_expression(terms(wanted))
         bm25 = (
             [
@@ -116,6 +130,21 @@ class Ask:
             similarity = {int(ids[row]): float(scores[row]) for row in order}
         fused = [story_id for story_id, _ in fuse((vector, VECTOR_WEIGHT), (bm25, BM25_WEIGHT))]
         return Retrieved(fused, similarity, bm25, vector, lang, query)
+
+    async def search(
+        self, query: str, *, since: datetime | None = None, limit: int = 10, lang: str = "en"
+    ) -> list[Found]:
+        """Stories matching `query`, best first, found as questions find them (FTS5 BM25 and embeddings, fused; the
+        query's words are quoted, so FTS operators in it are plain words), each with its title and summary for a
+        reader of `lang` as a digest gives them (the story's own summary where no model translates)."""
+        offered = list((await self.enrichment.config()).languages)
+        if lang not in offered:
+            raise LanguageNotOfferedError(lang, offered)
+        if not query.strip():
+            return []
+        found = await self.retrieve(query, since=since)
+        rows = [await self.ctx.db(self.ctx.store.get_story, i) for i in found.story_ids[:limit]]
+        return [Found(story, await self.enrichment.localized(story, lang)) for story in rows if story is not None]
 
     async def answer(self, question: str, *, lang: str | None = None) -> Answer:
         """Answer in `lang` (the asker's; default the question's language, or English)."""
