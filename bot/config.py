@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         default=True,
         alias="NEWSBOT_AUTO_DOWNLOAD",
         description="`0` stops `newsbot run` and `poll` from fetching the configured models that are missing at start.",
+    )
+    mcp_token: SecretStr | None = Field(
+        default=None,
+        alias="NEWSBOT_MCP_TOKEN",
+        repr=False,
+        description="The bearer token `newsbot mcp --http` requires on any address but loopback (and on loopback too when set); never logged.",
     )
 
     # Not fixed by DESIGN.md; tuning knobs with safe defaults.
@@ -210,7 +216,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate like 10/minute or 100/hour") from None
         return value
 
-    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", "qa_model", mode="before")
+    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", "qa_model", "mcp_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
