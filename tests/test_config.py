@@ -29,6 +29,16 @@ def test_token_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "secret" not in repr(load_settings())
 
 
+def test_the_mcp_token_is_a_secret_and_empty_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_MCP_TOKEN", "mcp-hunter2")
+    settings = load_settings()
+    assert settings.mcp_token is not None and settings.mcp_token.get_secret_value() == "mcp-hunter2"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.mcp_token)
+    assert "hunter2" not in settings.model_dump_json()
+    monkeypatch.setenv("NEWSBOT_MCP_TOKEN", "")
+    assert load_settings().mcp_token is None
+
+
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [

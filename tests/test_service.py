@@ -181,7 +181,7 @@ async def test_failing_feed_backs_off_then_is_disabled_until_enabled(tmp_path: P
 def test_service_imports_neither_torch_nor_telegram() -> None:
     code = (
         "import sys, bot.service, bot.cli; "
-        "heavy = [m for m in ('torch', 'transformers', 'telegram') if m in sys.modules]; "
+        "heavy = [m for m in ('torch', 'transformers', 'telegram', 'mcp', 'uvicorn') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
