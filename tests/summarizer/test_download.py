@@ -108,18 +108,7 @@ def test_models_download_with_the_ctranslate2_backend_converts_what_it_fetched(
 ) -> None:
     """`newsbot models download` in a fresh process, as an admin runs it: fetched by hub id, converted (int8), and
     then loaded offline by the ctranslate2 engine."""
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(json.dumps({"settings": {"languages": ["en", "it"]}, "feeds": []}), encoding="utf-8")
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": hub.url().rstrip("/"),
-        "HF_HUB_OFFLINE": "0",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "NEWSBOT_BACKEND": "ctranslate2",
-        "NEWSBOT_MODEL_DIR": str(tmp_path / "models"),
-        "NEWSBOT_FEEDS": str(feeds),
-    }
-    command = [sys.executable, "-c", "from bot.cli import app; app()", "models", "download"]
+    command, env = models_download(hub, tmp_path, ["en", "it"], "ctranslate2")
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "4 models cached" in done.stdout and "4 models converted for CTranslate2" in done.stdout
@@ -146,18 +135,7 @@ def test_a_download_killed_halfway_leaves_no_model_that_looks_complete(
     """`newsbot models download` killed while the summarizer's weights come in: its config and tokenizer are in the
     cache, which is all a cached model used to need to look complete; it stays missing until a download ends."""
     serve_repo(hub, SUMMARIZER, tiny_models.long_summarizer, stall_after=200_000)
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(json.dumps({"settings": {"languages": ["en"]}, "feeds": []}), encoding="utf-8")
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": hub.url().rstrip("/"),
-        "HF_HUB_OFFLINE": "0",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "NEWSBOT_BACKEND": "transformers",
-        "NEWSBOT_MODEL_DIR": str(tmp_path / "models"),
-        "NEWSBOT_FEEDS": str(feeds),
-    }
-    command = [sys.executable, "-c", "from bot.cli import app; app()", "models", "download"]
+    command, env = models_download(hub, tmp_path, ["en"], "transformers")
     repo = tmp_path / "models" / "models--sshleifer--distilbart-cnn-12-6"
 
     def under_way() -> bool:  # config and tokenizer in the snapshot, the weights coming in
@@ -181,6 +159,25 @@ def test_a_download_killed_halfway_leaves_no_model_that_looks_complete(
     serve_repo(hub, SUMMARIZER, tiny_models.long_summarizer)  # the hub answers whole again: the download goes on
     assert SUMMARIZER in download_models(config, endpoint=hub.url())
     assert locate_model(SUMMARIZER, config.model_dir) is not None and SUMMARIZER not in missing_models(config)
+
+
+def models_download(
+    hub: FeedServer, tmp_path: Path, languages: list[str], backend: str
+) -> tuple[list[str], dict[str, str]]:
+    """`newsbot models download` in a fresh process, as an admin runs it: the command and its environment (the local
+    hub through HF_ENDPOINT, which huggingface_hub reads when imported; a feeds.yaml offering `languages`)."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(json.dumps({"settings": {"languages": languages}, "feeds": []}), encoding="utf-8")
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url().rstrip("/"),
+        "HF_HUB_OFFLINE": "0",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "NEWSBOT_BACKEND": backend,
+        "NEWSBOT_MODEL_DIR": str(tmp_path / "models"),
+        "NEWSBOT_FEEDS": str(feeds),
+    }
+    return [sys.executable, "-c", "from bot.cli import app; app()", "models", "download"], env
 
 
 def _files(folder: Path) -> list[Path]:
