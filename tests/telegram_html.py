@@ -26,6 +26,7 @@ ALLOWED = {
     "pre": set(),
     "blockquote": {"expandable"},
 }
+TELEGRAM_LIMIT = 4096  # characters (UTF-16 units) of a message's text after HTML parsing, as Telegram counts them
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);?")
 
@@ -104,3 +105,14 @@ def length(text: str) -> int:
 def is_http_link(href: str) -> bool:
     parts = urlsplit(href)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def check(messages: list[str]) -> list[str]:
+    """Each message parses as Telegram HTML and fits; returns their visible texts."""
+    shown = []
+    for message in messages:
+        text, links = parse(message)
+        assert 0 < length(text) <= TELEGRAM_LIMIT
+        assert all(link.startswith(("http://", "https://")) for link in links)
+        shown.append(text)
+    return shown

@@ -15,8 +15,8 @@ import pytest
 
 from bot.config import Settings
 from bot.digest.compose import Digest, DigestItem
-from bot.digest.render import render_digest
 from bot.i18n import texts
+from bot.render.digest import render_digest
 from tests.telegram_html import parse
 
 ROOT = Path(__file__).resolve().parent.parent

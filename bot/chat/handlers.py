@@ -16,9 +16,10 @@ from bot.chat.commands import help_text
 from bot.chat.handling import argument, ensure_may_change, guarded, lang_of, subscriber
 from bot.chat.permissions import is_admin
 from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
-from bot.digest.render import render_answer, render_sources
 from bot.errors import LanguageNotOfferedError, UsageError
 from bot.i18n import Texts, texts
+from bot.render.answer import render_answer
+from bot.render.sources import render_sources
 from bot.service import Subscription
 from bot.trends.render import chart_title, chart_ylabel, trend_blocks
 

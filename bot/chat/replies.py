@@ -18,7 +18,7 @@ from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer
 from bot.chat.permissions import GroupAdmins
 from bot.chat.sender import NO_PREVIEW, Sender, retry_after_seconds
-from bot.digest.render import Block, pack, plain
+from bot.render.spans import Block, pack, plain
 from bot.service import Chat, Service
 
 log = logging.getLogger(__name__)

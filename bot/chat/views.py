@@ -1,12 +1,12 @@
 """What admins see: the feed list with its state, health, subscriber counts, as Telegram HTML blocks. Pure: data in,
-blocks out (bot.digest.render packs them into messages)."""
+blocks out (bot.render.spans packs them into messages)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.digest.render import Block, Span, safe_href
 from bot.i18n import N_, Texts
+from bot.render.spans import Block, Span, safe_href
 from bot.service import DownloadState, FeedRow, Health
 
 FEEDS_PER_PAGE = 10

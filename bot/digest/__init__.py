@@ -1,1 +1,1 @@
-"""Digests as pure functions of data and `now`: schedules, topic filters, selection and ranking, Telegram HTML."""
+"""Digests as pure functions of data and `now`: schedules, topic filters, selection and ranking, clusters."""

@@ -1,5 +1,5 @@
 """The digests stage: compose each subscriber's digest (chosen by bot.digest.compose, localized by the enrichment
-stage, rendered by bot.digest.render) and store it with its outbox messages; scheduled rounds and /digest alike."""
+stage, rendered by bot.render.digest) and store it with its outbox messages; scheduled rounds and /digest alike."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from bot.digest.clusters import THRESHOLD, clusters
 from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, merge, select, short_summary
-from bot.digest.render import render_digest
 from bot.digest.schedule import last_slot, next_slot
 from bot.errors import NewsbotError
 from bot.i18n import texts
+from bot.render.digest import render_digest
 from bot.service.context import Context
 from bot.service.enrichment import Enrichment
 from bot.service.indexing import Indexing

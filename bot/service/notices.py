@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.digest.render import pack, plain
 from bot.i18n import Texts, texts
+from bot.render.spans import pack, plain
 from bot.service.context import Context
 from bot.store.rows import FeedRow
 

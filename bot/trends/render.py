@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from babel.dates import format_interval
 
-from bot.digest.render import Block, Span
 from bot.i18n import Texts
+from bot.render.spans import Block, Span
 from bot.trends.chart import locale_of
 from bot.trends.count import Trend, TrendReport
 

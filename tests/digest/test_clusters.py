@@ -10,8 +10,8 @@ import numpy as np
 
 from bot.digest.clusters import clusters
 from bot.digest.compose import Candidate, Digest, DigestItem, merge, select
-from bot.digest.render import render_digest
 from bot.i18n import texts
+from bot.render.digest import render_digest
 from tests.telegram_html import parse
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

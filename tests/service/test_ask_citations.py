@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.ask.answer import Passage, numbered
-from bot.digest.render import pack, render_answer
 from bot.i18n import texts
+from bot.render.answer import render_answer
+from bot.render.spans import pack
 from bot.service import make_service
 from tests.qa_corpus import NOW, CorpusEngine, QaWorld
 from tests.telegram_html import parse

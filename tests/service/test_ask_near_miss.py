@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.digest.render import pack, render_answer
 from bot.i18n import texts
+from bot.render.answer import render_answer
+from bot.render.spans import pack
 from bot.service import make_service
 from summarizer.types import Translation
 from tests.qa_corpus import NOW, CorpusEngine, QaWorld

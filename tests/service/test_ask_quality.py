@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.ask.answer import Answer
-from bot.digest.render import render_answer
 from bot.i18n import texts
+from bot.render.answer import render_answer
 from bot.service.ask import Ask
 from tests.qa_corpus import ITALIAN, QaWorld, questions
 from tests.telegram_html import parse
@@ -181,7 +181,7 @@ async def test_hostile_questions_get_an_answer_or_nothing_never_an_error(qa: QaW
 
 
 def _messages(answer: Answer) -> list[str]:
-    from bot.digest.render import pack
+    from bot.render.spans import pack
 
     return pack(render_answer(answer, texts("en")))
 

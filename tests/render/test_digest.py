@@ -1,5 +1,4 @@
-"""Digest rendering: escaping, safe links, splitting at story boundaries into messages Telegram accepts; /ask answers
-with each sentence's number naming its own source."""
+"""Digest rendering: escaping, safe links, splitting at story boundaries into messages Telegram accepts."""
 
 from __future__ import annotations
 
@@ -9,18 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ask.answer import Answer, Passage, numbered
 from bot.digest.compose import Digest, DigestItem
-from bot.digest.render import Span, fit, pack, render_answer, render_digest, safe_href, units
 from bot.errors import FeedError
 from bot.feeds.dedupe import decide
 from bot.i18n import texts
+from bot.render.digest import render_digest
 from bot.store import Store
 from tests.feeds.test_parse import FEEDPARSER_TESTS, _parse_corpus_file
-from tests.telegram_html import length, parse
+from tests.telegram_html import check, parse
 
 EN = texts("en")
-TELEGRAM_LIMIT = 4096  # characters (UTF-16 units) of a message's text after HTML parsing, as Telegram counts them
 
 
 def item(n: int, summary: str = "Something happened. It matters. More later.", **kw: object) -> DigestItem:
@@ -32,17 +29,6 @@ def item(n: int, summary: str = "Something happened. It matters. More later.", *
     }
     values.update(kw)
     return DigestItem(**values)  # type: ignore[arg-type]
-
-
-def check(messages: list[str]) -> list[str]:
-    """Each message parses as Telegram HTML and fits; returns their visible texts."""
-    shown = []
-    for message in messages:
-        text, links = parse(message)
-        assert 0 < length(text) <= TELEGRAM_LIMIT
-        assert all(link.startswith(("http://", "https://")) for link in links)
-        shown.append(text)
-    return shown
 
 
 def test_hostile_feed_text_is_escaped_and_bad_links_never_become_hrefs() -> None:
@@ -64,26 +50,6 @@ def test_hostile_feed_text_is_escaped_and_bad_links_never_become_hrefs() -> None
     assert 'href="https://fine.example/path?x=1&amp;y=2"' in message
 
 
-@pytest.mark.parametrize(
-    ("url", "ok"),
-    [
-        ("https://a.example/x", True),
-        ("HTTP://A.example", True),
-        ("javascript:alert(1)", False),
-        ("JaVaScRiPt:alert(1)", False),
-        ("//a.example/x", False),
-        ("https:///nohost", False),
-        ("https://a.example/ x", False),
-        ("https://a.example/\u0000", False),
-        ("https://[::1", False),
-        ("ftp://a.example/", False),
-        ("https://a.example/" + "a" * 3000, False),
-    ],
-)
-def test_safe_href(url: str, ok: bool) -> None:
-    assert (safe_href(url) == url) is ok
-
-
 def test_thirty_stories_split_at_story_boundaries_each_exactly_once() -> None:
     rng = random.Random(7)
     words = ["alpha", "beta", "gamma", "delta", "人工智能", "émigré", "🤖", "<b>", "&", '"quote"']
@@ -98,14 +64,6 @@ def test_thirty_stories_split_at_story_boundaries_each_exactly_once() -> None:
     [long_one] = [text for text in shown if "Story number 4\n" in text]
     assert "…" in long_one
     assert any('href="https://news.example/4"' in m for m in messages)  # shortened, but still linked
-
-
-def test_utf16_length_counts_astral_characters_twice() -> None:
-    block = (Span("🤖" * 3000, bold=True),)
-    [message] = pack([block])
-    text, _ = parse(message)
-    assert units("🤖") == 2 and TELEGRAM_LIMIT - 2 <= length(text) <= TELEGRAM_LIMIT
-    assert units("".join(s.text for s in fit(block))) <= TELEGRAM_LIMIT
 
 
 def test_cap_footer_and_untranslated_marker() -> None:
@@ -159,27 +117,3 @@ def test_renderer_over_the_sanitizer_corpus_emits_only_safe_markup(store: Store)
     markup = "".join(messages)
     assert {m.group(1) for m in re.finditer(r"<\s*/?\s*([a-zA-Z-]+)", markup)} <= {"a", "b", "i"}
     assert all(attr == "href" for attr in re.findall(r"<a\s+([^=\s]+)=", markup))
-
-
-def test_an_answers_sentences_carry_the_numbers_of_their_own_sources() -> None:
-    """Quoted sentences from three stories, one of them quoted twice: in the message Telegram shows, the [n] after
-    each sentence is the number the sources list gives that sentence's story."""
-    titles: dict[int, tuple[str, str | None]] = {
-        n: (f"Story number {n}", f"https://news.example/{n}") for n in (10, 20, 30)
-    }
-    picked = [
-        Passage(30, "Thirty grew fast.", 0.9, "en"),
-        Passage(10, "Ten shrank.", 0.8, "en"),
-        Passage(30, "Thirty hired many.", 0.7, "en"),
-        Passage(20, "Twenty sued.", 0.6, "en"),
-    ]
-    numbers, citations = numbered(picked, titles)
-    answer = Answer(True, [(p.text, n) for p, n in zip(picked, numbers, strict=True)], citations)
-    [message] = pack(render_answer(answer, EN))
-    [shown] = check([message])
-    body, _, sources = shown.partition("\n\nSources:\n")
-    cited = re.findall(r" ?(.+?) \[(\d+)\]", body)  # (sentence, its number), in order
-    listed = dict(re.findall(r"^\[(\d+)\] (.+)$", sources, re.MULTILINE))  # number -> title
-    assert list(listed) == ["1", "2", "3"]  # [1] is the first story cited
-    assert [(sentence, listed.get(n)) for sentence, n in cited] == [(p.text, titles[p.story_id][0]) for p in picked]
-    assert parse(message)[1] == [titles[story][1] for story in (30, 10, 20)]  # each title links to its story
