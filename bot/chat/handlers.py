@@ -20,8 +20,8 @@ from bot.errors import LanguageNotOfferedError, UsageError
 from bot.i18n import Texts, texts
 from bot.render.answer import render_answer
 from bot.render.sources import render_sources
+from bot.render.trends import chart_title, chart_ylabel, trend_blocks
 from bot.service import Subscription
-from bot.trends.render import chart_title, chart_ylabel, trend_blocks
 
 log = logging.getLogger(__name__)
 

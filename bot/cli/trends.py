@@ -14,10 +14,10 @@ from bot.cli.apps import app
 from bot.cli.common import err, friendly, out, progress_bar, with_service
 from bot.errors import UsageError
 from bot.i18n import texts
+from bot.render.trends import chart_title, chart_ylabel, label, period, signed
 from bot.service import Service
 from bot.service.views import trend_table
 from bot.trends.count import TrendReport
-from bot.trends.render import chart_title, chart_ylabel, label, period, signed
 
 ROWS = 15
 

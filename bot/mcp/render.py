@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from bot.ask.answer import Answer
 from bot.i18n import texts
+from bot.render.trends import trend_blocks
 from bot.service.views import FeedView, StoryHit, StoryView
 from bot.trends.count import TrendReport
-from bot.trends.render import trend_blocks
 
 NOTHING_FOUND = "I found nothing about that in the stored stories."
 

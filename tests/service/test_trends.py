@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.i18n import texts
+from bot.render.trends import chart_title, chart_ylabel
 from bot.service import make_service
-from bot.trends.render import chart_title, chart_ylabel
 from tests.httpserver import FeedServer, Route
 from tests.qa_corpus import rss
 from tests.test_service import make_settings

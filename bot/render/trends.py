@@ -1,4 +1,5 @@
-"""Trends in words: the chart's title and axis, and the short table that goes with it, in the reader's language."""
+"""Trends in words, in the reader's language: the chart's title and axis (the bot's photo and `trends --png` alike),
+the short table beside the chart as Telegram HTML blocks, and the labels the command line's table shares. Pure."""
 
 from __future__ import annotations
 
