@@ -14,8 +14,8 @@ from telegram.ext import ContextTypes
 from bot.chat.handling import Handler, argument, guarded, lang_of
 from bot.chat.permissions import is_admin
 from bot.chat.replies import deps, reply, reply_blocks
-from bot.chat.views import feeds_page, health_blocks, status, subscriber_blocks
 from bot.errors import ConfigError, FeedError, UnknownFeedError
+from bot.render.admin import feeds_page, health_blocks, status, subscriber_blocks
 from bot.service import Chat
 
 log = logging.getLogger(__name__)

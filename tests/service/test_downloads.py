@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chat.views import download_line
 from bot.i18n import texts
+from bot.render.admin import download_line
 from bot.service import DownloadState, Service, make_service
 from summarizer.download import missing_models
 from tests.fakehub import SUMMARIZER, hub, serve_repo
