@@ -1,10 +1,9 @@
-"""Replies to commands: escaped into Telegram HTML, split when long, paced per chat like digests, retried once when
-Telegram asks to wait. Replies go straight out (they do not queue behind digests in the outbox)."""
+"""Replies to commands: made Telegram HTML by bot.render (escaped, split when long), paced per chat like digests,
+retried once when Telegram asks to wait. Replies go straight out (they do not queue behind digests in the outbox)."""
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,12 +17,11 @@ from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer
 from bot.chat.permissions import GroupAdmins
 from bot.chat.sender import NO_PREVIEW, Sender, retry_after_seconds
-from bot.render.spans import Block, pack, plain
+from bot.render.spans import Block, caption_html, pack, plain
 from bot.service import Chat, Service
 
 log = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024  # characters Telegram takes under a photo
 MAX_REPLY_WAIT = 10.0  # seconds a reply may wait for the rate limits (or a flood wait) before it is dropped
 
 
@@ -95,7 +93,7 @@ async def reply_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, png: b
         return context.bot.send_photo(
             chat.chat_id,
             png,
-            caption=escape(caption)[:CAPTION_LIMIT],
+            caption=caption_html(caption),
             parse_mode=ParseMode.HTML,
             message_thread_id=chat.thread_id or None,
         )
@@ -127,7 +125,3 @@ async def _send_reply(context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Call
         except TelegramError as e:
             log.warning("reply to chat %s failed: %s", chat.chat_id, e)
             return
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 LIMIT = 4096  # Telegram's limit for one message's text after entity parsing
+CAPTION_LIMIT = 1024  # characters Telegram takes under a photo
 MAX_URL = 2048
 ELLIPSIS = "…"
 _BLOCK_GAP = "\n\n"
@@ -119,3 +120,8 @@ def pack(blocks: Sequence[Block], limit: int = LIMIT) -> list[str]:
             messages.append([block])
             size = length
     return [_BLOCK_GAP.join(to_html(block) for block in message) for message in messages]
+
+
+def caption_html(text: str) -> str:
+    """A photo's caption: `text` escaped, cut to CAPTION_LIMIT characters."""
+    return html.escape(text, quote=False)[:CAPTION_LIMIT]
