@@ -20,11 +20,13 @@ from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.downloads import DownloadState, ModelDownloads
-from bot.service.enrichment import Enrichment, EnrichReport, Localized
+from bot.service.engines import Engines
+from bot.service.enrichment import Enrichment, EnrichReport
 from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
+from bot.service.localize import Localize, Localized
 from bot.service.notices import Notices
 from bot.service.retention import Retention
 from bot.service.stories import Stories
@@ -72,16 +74,18 @@ class Service:
         self.feeds = Feeds(ctx, fetcher)
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
-        self.enrichment = Enrichment(ctx, self.feeds, engine)
+        self.engines = Engines(ctx, self.feeds, engine)
+        self.enrichment = Enrichment(ctx, self.engines)
+        self.localize = Localize(ctx, self.engines)
         self.stories = Stories(ctx)
-        self.subscribers = Subscribers(ctx, self.enrichment)
+        self.subscribers = Subscribers(ctx, self.engines)
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
-        self.digests = Digests(ctx, self.subscribers, self.enrichment, self.indexing)
+        self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
-        self.downloads = ModelDownloads(ctx, self.enrichment)
-        self.health = HealthCheck(ctx, self.feeds, self.enrichment, self.downloads)
+        self.downloads = ModelDownloads(ctx, self.engines)
+        self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)
         self.backups = Backups(ctx)
-        self.ask = Ask(ctx, self.enrichment, self.indexing)
+        self.ask = Ask(ctx, self.engines, self.localize, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
 
