@@ -27,6 +27,7 @@ from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
 from bot.service.localize import Localize, Localized
+from bot.service.model_work import ModelThread
 from bot.service.notices import Notices
 from bot.service.retention import Retention
 from bot.service.stories import Stories
@@ -75,8 +76,9 @@ class Service:
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
         self.engines = Engines(ctx, self.feeds, engine)
-        self.enrichment = Enrichment(ctx, self.engines)
-        self.localize = Localize(ctx, self.engines)
+        self.model_work = ModelThread(ctx, self.engines)
+        self.enrichment = Enrichment(ctx, self.engines, self.model_work)
+        self.localize = Localize(ctx, self.engines, self.model_work)
         self.stories = Stories(ctx)
         self.subscribers = Subscribers(ctx, self.engines)
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
@@ -85,7 +87,7 @@ class Service:
         self.downloads = ModelDownloads(ctx, self.engines)
         self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)
         self.backups = Backups(ctx)
-        self.ask = Ask(ctx, self.engines, self.localize, self.indexing)
+        self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
 

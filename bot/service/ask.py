@@ -27,6 +27,7 @@ from bot.service.context import Context
 from bot.service.engines import Engines
 from bot.service.indexing import Indexing, best_rows, similarities
 from bot.service.localize import Localize, Localized
+from bot.service.model_work import ModelWork, TranslateJob
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.errors import EngineError
@@ -66,10 +67,13 @@ class Found:
 
 
 class Ask:
-    def __init__(self, ctx: Context, engines: Engines, localize: Localize, indexing: Indexing) -> None:
+    def __init__(
+        self, ctx: Context, engines: Engines, localize: Localize, model_work: ModelWork, indexing: Indexing
+    ) -> None:
         self.ctx = ctx
         self.engines = engines
         self.localize = localize
+        self.model_work = model_work
         self.indexing = indexing
         self._embedded: OrderedDict[tuple[int, str, str | None], tuple[list[Passage], np.ndarray]] = OrderedDict()
         self._qa_model: Any = None
@@ -305,15 +309,15 @@ class Ask:
     async def _translate(self, texts: list[str], src: str, tgt: str) -> list[str]:
         if src == UNDETERMINED:
             raise ValueError("the sentences' language is not known")
-        engine = await self.engines.engine()
-        tag = f"{engine.config.backend}:{src}:{tgt}"
+        config = await self.model_work.ready()
+        tag = f"{config.backend}:{src}:{tgt}"
         keys = [hashlib.sha256(f"{tag}\n{t}".encode()).hexdigest() for t in texts]
         cached = await self.ctx.db(self.ctx.store.cached_phrases, keys)
         missing = [n for n, k in enumerate(keys) if k not in cached]
         if missing:
-            result = await self.ctx.model(engine.translate, [texts[n] for n in missing], src, tgt)
+            result = await self.model_work.translate(TranslateJob(config, [texts[n] for n in missing], src, tgt))
             if not result.translated:
-                raise ValueError(f"the {engine.config.backend} backend does not translate")
+                raise ValueError(f"the {config.backend} backend does not translate")
             fresh = {keys[n]: text for n, text in zip(missing, result.texts, strict=True)}
             await self.ctx.db(self.ctx.store.save_phrases, list(fresh.items()), self.ctx.now())
             cached.update(fresh)

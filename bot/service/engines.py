@@ -52,7 +52,13 @@ class Engines:
         again when an admin changes the model settings while the bot runs."""
         if self._injected is not None:
             return self._injected
-        config = await self.config()
+        return await self.engine_for(await self.config())
+
+    async def engine_for(self, config: EngineConfig) -> Engine:
+        """The engine built from `config`: as it is when it is built already, else built on the model thread (an
+        injected engine whatever `config` says)."""
+        if self._injected is not None:
+            return self._injected
         built = self._built
         if built is not None and built[0] == config:
             return built[1]  # as it is: a question must not queue behind a batch on the model thread to learn that

@@ -1,20 +1,21 @@
-"""The enrichment stage: language, English pivot and summary for every stored story, batch by batch on the model
-thread, newest first, retried across passes with a backoff. It builds no engine and translates nothing for readers."""
+"""The enrichment stage: language, English pivot and summary for every stored story, batch by batch through the model
+work (bot/service/model_work.py), newest first, retried across passes with a backoff. It builds no engine and
+translates nothing for readers."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.errors import ModelError
 from bot.service.context import Context, background
 from bot.service.engines import Engines
+from bot.service.model_work import DetectJob, EnrichJob, ModelWork
 from bot.store.rows import EnrichFailure, PendingStory
-from summarizer.errors import EngineError
-from summarizer.types import Article, Detection, Engine, Enriched
+from summarizer.types import Article, Detection, Enriched
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,10 @@ class EnrichReport:
 
 
 class Enrichment:
-    def __init__(self, ctx: Context, engines: Engines) -> None:
+    def __init__(self, ctx: Context, engines: Engines, model_work: ModelWork) -> None:
         self.ctx = ctx
         self.engines = engines
+        self.model_work = model_work
 
     async def pending(self) -> int:
         return await self.ctx.db(
@@ -60,7 +62,7 @@ class Enrichment:
         db, store = self.ctx.db, self.ctx.store
         fingerprint = await self.engines.fingerprint()
         try:
-            engine = await self.engines.engine()
+            config = await self.model_work.ready()
         except ModelError as e:
             failed = await self._fail_all_due(str(e), fingerprint)
             return EnrichReport(failed=failed, errors=[str(e)] if failed else [])
@@ -72,12 +74,12 @@ class Enrichment:
         started = self.ctx.now()
         while stop is None or not stop.is_set():
             batch = await db(
-                store.stories_to_enrich, engine.config.batch_size, now=started, fingerprint=fingerprint, models=models
+                store.stories_to_enrich, config.batch_size, now=started, fingerprint=fingerprint, models=models
             )
             if not batch:
                 break
             articles = [Article(title=s.title, text=s.text, lang_hint=s.lang_hint) for s in batch]
-            results = await self.ctx.model(_process, engine, articles)
+            results = await self.model_work.enrich(EnrichJob(config, articles))
             failures = []
             for story, result in zip(batch, results, strict=True):
                 if isinstance(result, str):
@@ -143,10 +145,10 @@ class Enrichment:
         its untranslated text correctly and split it into sentences the right way.
         """
         store, failed = self.ctx.store, 0
-        languages = (await self.engines.config()).languages
+        languages = list((await self.engines.config()).languages)
         while batch := await self.ctx.db(store.stories_to_enrich, 500, now=self.ctx.now(), fingerprint=fingerprint):
             texts, hints = [f"{s.title}\n{s.text}" for s in batch], [s.lang_hint for s in batch]
-            detections = await self.ctx.model(self.engines.fallback_detect, languages, texts, hints)
+            detections = await self.model_work.detect(DetectJob(languages, texts, hints))
             await self.ctx.db(
                 store.record_enrich_failures,
                 [self._failure(s, reason, fingerprint, d) for s, d in zip(batch, detections, strict=True)],
@@ -154,22 +156,3 @@ class Enrichment:
             )
             failed += len(batch)
         return failed
-
-
-def _process(engine: Engine, articles: Sequence[Article]) -> list[Enriched | str]:
-    """On the model thread: the batch together, or article by article when the batch fails, so one bad article (or
-    one missing pair model) does not sink its batch-mates; a failure is its reason."""
-    if len(articles) == 1:
-        return [_process_one(engine, articles[0])]
-    try:
-        return list(engine.process_many(articles))
-    except Exception:
-        return [_process_one(engine, article) for article in articles]
-
-
-def _process_one(engine: Engine, article: Article) -> Enriched | str:
-    try:
-        return engine.process(article)
-    except Exception as e:  # recorded on the story, shown by `stories show`; the pass goes on
-        log.warning("enrichment failed: %s", e)
-        return str(e) if isinstance(e, EngineError) else f"{type(e).__name__}: {e}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.errors import LanguageNotOfferedError, ModelError, NewsbotError
 from bot.service.context import Context
 from bot.service.engines import Engines
+from bot.service.model_work import ModelWork, TranslateJob
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.errors import EngineError
@@ -29,9 +30,10 @@ class Localized:
 
 
 class Localize:
-    def __init__(self, ctx: Context, engines: Engines) -> None:
+    def __init__(self, ctx: Context, engines: Engines, model_work: ModelWork) -> None:
         self.ctx = ctx
         self.engines = engines
+        self.model_work = model_work
 
     async def summary_in(self, story: StoryRow, lang: str) -> tuple[str, str]:
         """(title, summary) of an enriched story in `lang`, translated on first need and cached; ModelError if the
@@ -49,22 +51,23 @@ class Localize:
             if lang == story.lang:
                 return story.title, story.summary_en
             raise ModelError(f"story {story.id} was summarized without translation (extractive backend)")
-        engine = await self.engines.engine()
-        route = translation_route(engine.config, "en", lang)
+        config = await self.model_work.ready()
+        route = translation_route(config, "en", lang)
         if route is None:
-            raise ModelError(no_path(engine.config, lang) or f"no model translates English into {lang!r}")
+            raise ModelError(no_path(config, lang) or f"no model translates English into {lang!r}")
         model = route.name
         cached = await self.ctx.db(self.ctx.store.cached_translation, story.id, lang, story.content_hash, model)
         if cached is not None:
             return cached
+        job = TranslateJob(config, [story.title_en, story.summary_en], "en", lang)
         try:
-            translation = await self.ctx.model(engine.translate, [story.title_en, story.summary_en], "en", lang)
+            translation = await self.model_work.translate(job)
         except EngineError as e:
             raise ModelError(str(e)) from e
         except Exception as e:  # a half-downloaded model, a tokenizer panic: this language fails, not the digest
             raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
         if not translation.translated:  # the extractive backend over stories a model summarized: never cache English
-            raise ModelError(f"the {engine.config.backend} backend does not translate into {lang!r}")
+            raise ModelError(f"the {config.backend} backend does not translate into {lang!r}")
         title, summary = translation.texts
         if lang == story.lang:
             title = story.title  # a reader of the source language gets the headline as published
