@@ -213,7 +213,7 @@ async def measure(
     store.search_text = timed(store.search_text, parts["fts"])  # type: ignore[method-assign]
     store.stories_in_scope = timed(store.stories_in_scope, parts["scope"])  # type: ignore[method-assign]
     embedder.queries = timed(embedder.queries, parts["embed"])  # type: ignore[method-assign]
-    service.enrichment.detect = timed_async(service.enrichment.detect, parts["detect"])  # type: ignore[method-assign]
+    service.engines.detect = timed_async(service.engines.detect, parts["detect"])  # type: ignore[method-assign]
     totals, results = [], []
     for question in questions:
         started = time.perf_counter()

@@ -67,7 +67,7 @@ async def test_extractive_enrichment_is_complete_and_resumable(tmp_path: Path, f
             assert sentences and all(sentence in story.text for sentence in sentences)
 
         # A subscriber reading Italian gets the headline as published.
-        title, summary = await service.enrichment.summary_in(italian, "it")
+        title, summary = await service.localize.summary_in(italian, "it")
         assert title == italian.title and summary == italian.summary_en
     finally:
         await service.aclose()
@@ -120,14 +120,14 @@ async def test_transformers_enrichment_through_the_service(
             return original(texts, src, tgt)
 
         engine.translate = spy  # type: ignore[method-assign]
-        first = await service.enrichment.summary_in(italian, "de")
-        again = await service.enrichment.summary_in(italian, "de")
+        first = await service.localize.summary_in(italian, "de")
+        again = await service.localize.summary_in(italian, "de")
         assert first == again and calls == [("en", "de")]
         expected = original([italian.title_en or "", italian.summary_en or ""], "en", "de")
         assert list(first) == expected.texts and expected.model == str(tiny_models.en_de)
         # A language whose model is not downloaded is one clear error saying what to run.
         with pytest.raises(ModelError, match=r"'tiny/opus-mt-en-fr' is not available.*newsbot models download"):
-            await service.enrichment.summary_in(italian, "fr")
+            await service.localize.summary_in(italian, "fr")
     finally:
         await service.aclose()
 
@@ -157,7 +157,7 @@ async def test_a_switch_from_extractive_to_transformers_enriches_the_stories_aga
     service = make_service(settings)
     try:
         assert await service.enrichment.pending() == 2
-        current = await service.enrichment.current_models()
+        current = await service.engines.current_models()
         assert current is not None and current.translate["it"] == str(tiny_models.it_en)
         due = service.store.stories_to_enrich(10, now=service.now(), fingerprint="-", models=current)
         assert [s.id for s in due] == sorted((s.id for s in due), reverse=True)  # newest first
@@ -181,8 +181,8 @@ async def test_a_switch_from_extractive_to_transformers_enriches_the_stories_aga
         # ... but the extractive backend translates nothing: an Italian reader gets the story's own sentences, never
         # the English summary kept as if it were the Italian one.
         with pytest.raises(ModelError, match="does not translate"):
-            await back.enrichment.summary_in(italian, "it")
-        localized = await back.enrichment.localized(italian, "it")
+            await back.localize.summary_in(italian, "it")
+        localized = await back.localize.localized(italian, "it")
         assert localized.lang == "it" and localized.summary != italian.summary_en
         assert all(sentence in italian.text for sentence in split_sentences(localized.summary, "it"))
     finally:

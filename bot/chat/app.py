@@ -120,7 +120,7 @@ async def _post_init(application: Application) -> None:
     """Register the command menu: English for every client language without its own, then one per offered language
     in that language (English until it has a catalog), so Telegram shows each user the menu in theirs."""
     bot, service = application.bot, deps_of(application).service
-    codes = [None, *(await service.enrichment.config()).languages]  # None: every client language without its own
+    codes = [None, *(await service.engines.config()).languages]  # None: every client language without its own
     for code in codes:
         await bot.set_my_commands(_commands(code), language_code=code)
     await _admin_menus(bot, service.settings.admin_ids, await service.subscribers.former_admins(), codes)

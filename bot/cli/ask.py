@@ -28,8 +28,8 @@ def ask(
         raise UsageError('ask needs a question, e.g. newsbot ask "What did OpenAI release this week?"')
 
     async def body(service: Service) -> Answer:
-        if lang is not None and lang not in (await service.enrichment.config()).languages:
-            offered = ", ".join((await service.enrichment.config()).languages)
+        if lang is not None and lang not in (await service.engines.config()).languages:
+            offered = ", ".join((await service.engines.config()).languages)
             raise UsageError(f"{lang!r} is not one of the languages in feeds.yaml: {offered}")
         return await service.ask.answer(question, lang=lang)
 

@@ -26,11 +26,11 @@ def digest(
     window = parse_since(since)
 
     async def body(service: Service) -> tuple[Digest, list[Problem]]:
-        offered = (await service.enrichment.config()).languages
+        offered = (await service.engines.config()).languages
         if lang not in offered:
             raise UsageError(f"{lang!r} is not one of the languages in feeds.yaml: {', '.join(offered)}")
         made = await service.digests.preview(lang, window)
-        return made, await service.enrichment.problems()
+        return made, await service.engines.problems()
 
     made, problems = with_service(body)
     if as_json:

@@ -79,7 +79,7 @@ def stories_show(
         story = await service.stories.get(id_or_url)
         if story is None:
             raise NewsbotError(f"no story with id or URL {id_or_url!r}; `newsbot stories list` shows them")
-        return story, (await service.enrichment.summary_in(story, lang) if lang else None)
+        return story, (await service.localize.summary_in(story, lang) if lang else None)
 
     story, localized = with_service(body)
     if as_json:

@@ -151,7 +151,7 @@ async def get_story(
         story = await service.stories.get(key)
         if story is None:
             raise ToolError(f"no stored story has the id or URL {id_or_url!r}; search_stories finds stories")
-        summary = await service.enrichment.localized(story, lang)
+        summary = await service.localize.localized(story, lang)
     view = story_view(story, summary)
     return _result(render.story_text(view, lang), view)
 
@@ -182,7 +182,7 @@ async def list_feeds(ctx: ToolContext) -> Annotated[CallToolResult, FeedsResult]
 
 
 async def _language(service: Service, code: str) -> str:
-    offered = (await service.enrichment.config()).languages
+    offered = (await service.engines.config()).languages
     lang = code.strip().lower()
     if lang not in offered:
         raise ToolError(f"{code!r} is not one of the languages in feeds.yaml: {', '.join(offered)}")

@@ -20,11 +20,14 @@ from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.downloads import DownloadState, ModelDownloads
-from bot.service.enrichment import Enrichment, EnrichReport, Localized
+from bot.service.engines import Engines
+from bot.service.enrichment import Enrichment, EnrichReport
 from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
+from bot.service.localize import Localize, Localized
+from bot.service.model_work import ModelThread
 from bot.service.notices import Notices
 from bot.service.retention import Retention
 from bot.service.stories import Stories
@@ -72,16 +75,19 @@ class Service:
         self.feeds = Feeds(ctx, fetcher)
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
-        self.enrichment = Enrichment(ctx, self.feeds, engine)
+        self.engines = Engines(ctx, self.feeds, engine)
+        self.model_work = ModelThread(ctx, self.engines)
+        self.enrichment = Enrichment(ctx, self.engines, self.model_work)
+        self.localize = Localize(ctx, self.engines, self.model_work)
         self.stories = Stories(ctx)
-        self.subscribers = Subscribers(ctx, self.enrichment)
+        self.subscribers = Subscribers(ctx, self.engines)
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
-        self.digests = Digests(ctx, self.subscribers, self.enrichment, self.indexing)
+        self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
-        self.downloads = ModelDownloads(ctx, self.enrichment)
-        self.health = HealthCheck(ctx, self.feeds, self.enrichment, self.downloads)
+        self.downloads = ModelDownloads(ctx, self.engines)
+        self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)
         self.backups = Backups(ctx)
-        self.ask = Ask(ctx, self.enrichment, self.indexing)
+        self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
 

@@ -24,8 +24,10 @@ from bot.ask.fts import match_expression, terms
 from bot.ask.salient import Vocabulary, needs_pivot, without_terms
 from bot.errors import LanguageNotOfferedError
 from bot.service.context import Context
-from bot.service.enrichment import Enrichment, Localized
+from bot.service.engines import Engines
 from bot.service.indexing import Indexing, best_rows, similarities
+from bot.service.localize import Localize, Localized
+from bot.service.model_work import ModelWork, TranslateJob
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.errors import EngineError
@@ -65,9 +67,13 @@ class Found:
 
 
 class Ask:
-    def __init__(self, ctx: Context, enrichment: Enrichment, indexing: Indexing) -> None:
+    def __init__(
+        self, ctx: Context, engines: Engines, localize: Localize, model_work: ModelWork, indexing: Indexing
+    ) -> None:
         self.ctx = ctx
-        self.enrichment = enrichment
+        self.engines = engines
+        self.localize = localize
+        self.model_work = model_work
         self.indexing = indexing
         self._embedded: OrderedDict[tuple[int, str, str | None], tuple[list[Passage], np.ndarray]] = OrderedDict()
         self._qa_model: Any = None
@@ -88,7 +94,7 @@ class Ask:
         """The stories that may answer, best first; only those from `since` on when given (and within the time the
         question's own words name, if any)."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        detected = await self.enrichment.detect(question)
+        detected = await self.engines.detect(question)
         lang = detected if detected and detected != UNDETERMINED else None
         scope = date_scope(question, self.ctx.now(), lang)
         wanted = scope.rest if scope and scope.rest else question
@@ -137,14 +143,14 @@ class Ask:
         """Stories matching `query`, best first, found as questions find them (FTS5 BM25 and embeddings, fused; the
         query's words are quoted, so FTS operators in it are plain words), each with its title and summary for a
         reader of `lang` as a digest gives them (the story's own summary where no model translates)."""
-        offered = list((await self.enrichment.config()).languages)
+        offered = list((await self.engines.config()).languages)
         if lang not in offered:
             raise LanguageNotOfferedError(lang, offered)
         if not query.strip():
             return []
         found = await self.retrieve(query, since=since)
         rows = [await self.ctx.db(self.ctx.store.get_story, i) for i in found.story_ids[:limit]]
-        return [Found(story, await self.enrichment.localized(story, lang)) for story in rows if story is not None]
+        return [Found(story, await self.localize.localized(story, lang)) for story in rows if story is not None]
 
     async def answer(self, question: str, *, lang: str | None = None) -> Answer:
         """Answer in `lang` (the asker's; default the question's language, or English)."""
@@ -152,7 +158,7 @@ class Ask:
             return Answer(found=False)
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         found = await self.retrieve(question)
-        reader = lang or (found.lang if found.lang in await self.enrichment.servable_languages() else "en")
+        reader = lang or (found.lang if found.lang in await self.engines.servable_languages() else "en")
         candidates = [await self.ctx.db(self.ctx.store.get_story, i) for i in found.story_ids[:ANSWER_STORIES]]
         stories = [s for s in candidates if s is not None]
         if not stories:
@@ -303,15 +309,15 @@ class Ask:
     async def _translate(self, texts: list[str], src: str, tgt: str) -> list[str]:
         if src == UNDETERMINED:
             raise ValueError("the sentences' language is not known")
-        engine = await self.enrichment.engine()
-        tag = f"{engine.config.backend}:{src}:{tgt}"
+        config = await self.model_work.ready()
+        tag = f"{config.backend}:{src}:{tgt}"
         keys = [hashlib.sha256(f"{tag}\n{t}".encode()).hexdigest() for t in texts]
         cached = await self.ctx.db(self.ctx.store.cached_phrases, keys)
         missing = [n for n, k in enumerate(keys) if k not in cached]
         if missing:
-            result = await self.ctx.model(engine.translate, [texts[n] for n in missing], src, tgt)
+            result = await self.model_work.translate(TranslateJob(config, [texts[n] for n in missing], src, tgt))
             if not result.translated:
-                raise ValueError(f"the {engine.config.backend} backend does not translate")
+                raise ValueError(f"the {config.backend} backend does not translate")
             fresh = {keys[n]: text for n, text in zip(missing, result.texts, strict=True)}
             await self.ctx.db(self.ctx.store.save_phrases, list(fresh.items()), self.ctx.now())
             cached.update(fresh)
@@ -326,7 +332,7 @@ class Ask:
         _, citations = numbered(picked, titles)
         number = {c.story_id: c.number for c in citations}
         assert self.ctx.settings.qa_model is not None
-        model = await self.ctx.model(self._load_qa_model, self.ctx.settings.qa_model, await self.enrichment.config())
+        model = await self.ctx.model(self._load_qa_model, self.ctx.settings.qa_model, await self.engines.config())
         context: list[str] = []
         budget = QA_CONTEXT_TOKENS
         for passage in picked:

@@ -1,5 +1,6 @@
-"""The digests stage: compose each subscriber's digest (chosen by bot.digest.compose, localized by the enrichment
-stage, rendered by bot.render.digest) and store it with its outbox messages; scheduled rounds and /digest alike."""
+"""The digests stage: compose each subscriber's digest (chosen by bot.digest.compose, put in the reader's language by
+the localize stage, rendered by bot.render.digest) and store it with its outbox messages; scheduled rounds and /digest
+alike."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from bot.errors import NewsbotError
 from bot.i18n import texts
 from bot.render.digest import render_digest
 from bot.service.context import Context
-from bot.service.enrichment import Enrichment
 from bot.service.indexing import Indexing
+from bot.service.localize import Localize
 from bot.service.subscribers import Chat, Subscribers, schedule_of
 from bot.store.base import iso
 from bot.store.rows import CandidateRow, NewDigest, Subscription
@@ -75,10 +76,10 @@ class KeyedLocks:
 
 
 class Digests:
-    def __init__(self, ctx: Context, subscribers: Subscribers, enrichment: Enrichment, indexing: Indexing) -> None:
+    def __init__(self, ctx: Context, subscribers: Subscribers, localize: Localize, indexing: Indexing) -> None:
         self.ctx = ctx
         self.subscribers = subscribers
-        self.enrichment = enrichment
+        self.localize = localize
         self.indexing = indexing
         self._composing = KeyedLocks()  # one digest at a time per subscriber
 
@@ -241,7 +242,7 @@ class Digests:
             if key not in cache:
                 row = rows[candidate.story_id]
                 story = row.story
-                localized = await self.enrichment.localized(story, lang, hint=row.lang_hint)
+                localized = await self.localize.localized(story, lang, hint=row.lang_hint)
                 cache[key] = DigestItem(
                     title=localized.title,
                     summary=short_summary(localized.summary, localized.lang),

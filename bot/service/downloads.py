@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bot.service.context import Context
-from bot.service.enrichment import Enrichment
+from bot.service.engines import Engines
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,9 @@ class DownloadState:
 
 
 class ModelDownloads:
-    def __init__(self, ctx: Context, enrichment: Enrichment) -> None:
+    def __init__(self, ctx: Context, engines: Engines) -> None:
         self.ctx = ctx
-        self.enrichment = enrichment
+        self.engines = engines
         self._state: DownloadState | None = None
         self._lock = threading.Lock()  # the state is set from the download's threads
         self._started: dict[str, float] = {}  # model -> when its download started, for the rate
@@ -72,7 +72,7 @@ class ModelDownloads:
         """Fetch the configured models that are missing, once, now (the download itself off the event loop), then
         call `on_ready` (the enrichment worker's wake-up); None when nothing is missing or NEWSBOT_AUTO_DOWNLOAD=0.
         Never raises: a failure is logged once and kept."""
-        config = await self.enrichment.config()
+        config = await self.engines.config()
         from summarizer.download import missing_models
 
         # The extractive backend loads none of the engine's models (an answer model is the admin's to fetch).

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.service.context import Context, background
 from bot.service.downloads import DownloadState, ModelDownloads
+from bot.service.engines import Engines
 from bot.service.enrichment import Enrichment
 from bot.service.feeds import Feeds
 from bot.store.rows import FeedRow, Problem
@@ -41,9 +42,12 @@ PROCESS = "run"  # the heartbeat's process name
 
 
 class HealthCheck:
-    def __init__(self, ctx: Context, feeds: Feeds, enrichment: Enrichment, downloads: ModelDownloads) -> None:
+    def __init__(
+        self, ctx: Context, feeds: Feeds, engines: Engines, enrichment: Enrichment, downloads: ModelDownloads
+    ) -> None:
         self.ctx = ctx
         self.feeds = feeds
+        self.engines = engines
         self.enrichment = enrichment
         self.downloads = downloads
 
@@ -58,7 +62,7 @@ class HealthCheck:
 
     async def report(self) -> Health:
         rows = await self.feeds.all()
-        config = await self.enrichment.config()
+        config = await self.engines.config()
         store = self.ctx.store
         max_age = self.ctx.settings.heartbeat_max_age
         beat = await self.ctx.db(store.heartbeat, PROCESS)
@@ -76,7 +80,7 @@ class HealthCheck:
             enrichment_backlog=await self.enrichment.pending(),
             missing_models=await asyncio.to_thread(missing_models, config),
             download=await self.downloads.state(),
-            model_problems=await self.enrichment.problems(),
+            model_problems=await self.engines.problems(),
             subscribers=await self.ctx.db(store.subscription_counts),
             heartbeat_at=beat[0] if beat else None,
             heartbeat_age_s=age,

@@ -13,7 +13,7 @@ from bot.digest.schedule import DEFAULT_TIMES, DEFAULT_TZ, Schedule, ScheduleErr
 from bot.digest.topics import TopicsError, parse_topics
 from bot.errors import LanguageNotOfferedError, NotSubscribedError, UsageError
 from bot.service.context import Context
-from bot.service.enrichment import Enrichment
+from bot.service.engines import Engines
 from bot.store.rows import Subscription
 
 ENGLISH = "en"
@@ -50,12 +50,12 @@ def schedule_of(subscription: Subscription) -> Schedule:
 
 
 class Subscribers:
-    def __init__(self, ctx: Context, enrichment: Enrichment) -> None:
+    def __init__(self, ctx: Context, engines: Engines) -> None:
         self.ctx = ctx
-        self.enrichment = enrichment
+        self.engines = engines
 
     async def languages(self) -> list[str]:
-        return await self.enrichment.servable_languages()
+        return await self.engines.servable_languages()
 
     async def webhook_secret(self) -> str:
         """The secret Telegram sends with every webhook update: NEWSBOT_WEBHOOK_SECRET, else made once and kept."""

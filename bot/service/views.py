@@ -8,7 +8,7 @@ from typing import Literal
 
 from typing_extensions import TypedDict  # pydantic reads a nested stdlib TypedDict only from Python 3.12
 
-from bot.service.enrichment import Localized
+from bot.service.localize import Localized
 from bot.store.rows import FeedRow, StoryRow, StorySource
 from bot.trends.count import Trend, TrendReport
 

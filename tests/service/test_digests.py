@@ -218,13 +218,13 @@ async def test_three_quick_digests_share_no_story(world: World, monkeypatch: pyt
     chat = Chat(11)
     await world.service.subscribers.start(chat)
     await world.publish([(f"s{i}", f"Story {i}") for i in range(5)])
-    real = world.service.enrichment.localized
+    real = world.service.localize.localized
 
     async def slow(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.05)  # translation takes a while: the taps overlap
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(world.service.enrichment, "localized", slow)
+    monkeypatch.setattr(world.service.localize, "localized", slow)
     results = await asyncio.gather(*(world.service.digests.digest_now(chat, request=f"tap-{n}") for n in range(3)))
     assert sorted(q.stories for q in results) == [0, 0, 5]
     rows = world.service.store.db.execute("SELECT count(*), count(DISTINCT story_id) FROM deliveries").fetchone()
@@ -238,7 +238,7 @@ async def test_a_stop_or_a_new_schedule_during_a_round_wins(world: World, monkey
     stopping_id = getattr(await world.service.subscribers.get(stopping), "id", None)
     await world.publish([("a", "Story A")])
     world.clock[0] = datetime(2026, 11, 26, 8, 0, 30, tzinfo=UTC)
-    real = world.service.enrichment.localized
+    real = world.service.localize.localized
     changed = False
 
     async def meanwhile(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -249,7 +249,7 @@ async def test_a_stop_or_a_new_schedule_during_a_round_wins(world: World, monkey
             await world.service.subscribers.set_schedule(rescheduling, "21:00")
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(world.service.enrichment, "localized", meanwhile)
+    monkeypatch.setattr(world.service.localize, "localized", meanwhile)
     report = await world.service.digests.run_due()
     assert report.due == 2 and report.digests == 1
     assert await world.service.subscribers.get(stopping) is None  # forgotten, and nothing queued for it

@@ -40,7 +40,7 @@ async def test_missing_models_are_fetched_with_a_progress_line_each_and_their_st
     service = service_for(tmp_path, hub.url())
     caplog.set_level(logging.INFO, logger="bot")
     try:
-        config = await service.enrichment.config()
+        config = await service.engines.config()
         missing = missing_models(config)
         assert len(missing) == 4
         fetching = asyncio.create_task(service.downloads.fetch_missing())

@@ -121,7 +121,7 @@ async def test_changed_models_retry_a_failed_story_at_once(
     tmp_path: Path, feed_server: FeedServer, clock: list[datetime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fingerprint = ["models-v1"]
-    monkeypatch.setattr("bot.service.enrichment.models_fingerprint", lambda config: fingerprint[0])
+    monkeypatch.setattr("bot.service.engines.models_fingerprint", lambda config: fingerprint[0])
     engine = FlakyEngine()
     engine.poison = {"Story"}
     service = feed_service(tmp_path, feed_server, [("a", "Story A")], engine, clock)
@@ -162,7 +162,7 @@ async def test_a_missing_summarizer_is_recorded_on_every_story(
     try:
         await service.ingest.poll(force=True)
         with pytest.raises(ModelError, match="newsbot models download"):
-            await service.enrichment.engine()
+            await service.engines.engine()
         report = await service.enrichment.enrich()
         assert report.failed == 2 and "is not available" in report.errors[0]
         for guid in "ab":
@@ -237,11 +237,11 @@ async def test_the_engine_is_built_again_when_feeds_yaml_changes_its_models(
     path.write_text(yaml.safe_dump({"settings": {"languages": ["en", "it"]}, "feeds": []}))
     service = make_service(make_settings(tmp_path, backend="extractive"))
     try:
-        first = await service.enrichment.engine()
-        assert first is await service.enrichment.engine()  # built once while nothing changes
+        first = await service.engines.engine()
+        assert first is await service.engines.engine()  # built once while nothing changes
         path.write_text(yaml.safe_dump({"settings": {"languages": ["en", "it", "de"]}, "feeds": []}))
         os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
-        second = await service.enrichment.engine()
+        second = await service.engines.engine()
         assert second is not first and second.config.languages == ("en", "it", "de")
         assert await service.subscribers.languages() == ["en", "it", "de"]
     finally:

@@ -1,0 +1,107 @@
+"""Model work as plain-data jobs behind one interface, `ModelWork`: enrich a batch of articles, translate texts,
+detect languages where there is no engine. `ModelThread` does it in this process on the Context's model thread; no
+stage knows which implementation runs, and none calls the engine itself."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.service.context import Context
+from bot.service.engines import Engines
+from summarizer.errors import EngineError
+from summarizer.types import Article, Detection, Engine, EngineConfig, Enriched, Translation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EnrichJob:
+    """Articles to detect, pivot into English and summarize, on the engine `config` describes."""
+
+    config: EngineConfig
+    articles: list[Article]
+
+
+@dataclass(frozen=True)
+class TranslateJob:
+    """Texts to translate from `src` into `tgt`, on the engine `config` describes."""
+
+    config: EngineConfig
+    texts: list[str]
+    src: str
+    tgt: str
+
+
+@dataclass(frozen=True)
+class DetectJob:
+    """Texts whose language is wanted while there is no engine (its summarizer is missing): lingua alone, among
+    `languages`; `hints` (a feed's declared language) pair with `texts`."""
+
+    languages: list[str]
+    texts: list[str]
+    hints: list[str | None]
+
+
+class ModelWork(Protocol):
+    """Where the stages send model work; the answers come back as plain data too."""
+
+    async def ready(self) -> EngineConfig:
+        """The configuration of the engine the work runs on, once that engine can be had; ModelError when it cannot
+        (the summarizer is not downloaded)."""
+        ...
+
+    async def enrich(self, job: EnrichJob) -> list[Enriched | str]:
+        """Each article enriched, or the reason it failed, in order: one bad article does not sink its batch."""
+        ...
+
+    async def translate(self, job: TranslateJob) -> Translation:
+        """The texts translated; raises what the engine raises (a missing model, a failing one)."""
+        ...
+
+    async def detect(self, job: DetectJob) -> list[Detection]:
+        """Each text's language, in order."""
+        ...
+
+
+class ModelThread:
+    """Model work in this process: one job at a time on the Context's model thread, on the engine `engines` holds."""
+
+    def __init__(self, ctx: Context, engines: Engines) -> None:
+        self.ctx = ctx
+        self.engines = engines
+
+    async def ready(self) -> EngineConfig:
+        return (await self.engines.engine()).config
+
+    async def enrich(self, job: EnrichJob) -> list[Enriched | str]:
+        engine = await self.engines.engine_for(job.config)
+        return await self.ctx.model(process_batch, engine, job.articles)
+
+    async def translate(self, job: TranslateJob) -> Translation:
+        engine = await self.engines.engine_for(job.config)
+        return await self.ctx.model(engine.translate, job.texts, job.src, job.tgt)
+
+    async def detect(self, job: DetectJob) -> list[Detection]:
+        return await self.ctx.model(self.engines.fallback_detect, job.languages, job.texts, job.hints)
+
+
+def process_batch(engine: Engine, articles: Sequence[Article]) -> list[Enriched | str]:
+    """Where the engine runs: the batch together, or article by article when the batch fails, so one bad article (or
+    one missing pair model) does not sink its batch-mates; a failure is its reason."""
+    if len(articles) == 1:
+        return [_process_one(engine, articles[0])]
+    try:
+        return list(engine.process_many(articles))
+    except Exception:
+        return [_process_one(engine, article) for article in articles]
+
+
+def _process_one(engine: Engine, article: Article) -> Enriched | str:
+    try:
+        return engine.process(article)
+    except Exception as e:  # recorded on the story, shown by `stories show`; the pass goes on
+        log.warning("enrichment failed: %s", e)
+        return str(e) if isinstance(e, EngineError) else f"{type(e).__name__}: {e}"
