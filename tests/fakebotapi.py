@@ -1,7 +1,8 @@
 """A fake Telegram Bot API on 127.0.0.1 that python-telegram-bot really talks to (TELEGRAM_API_BASE_URL).
 
 It serves getMe, getUpdates (long polling with offsets), sendMessage, sendPhoto (uploads), setMyCommands, deleteWebhook and the few other
-calls the bot makes; records every call; takes updates injected by a test; answers 429 / 403 / 502 or stalls on
+calls the bot makes, and inline keyboards (tests.fakekeyboards: callback queries a test presses, answerCallbackQuery,
+editMessageText, editMessageReplyMarkup); records every call; takes updates injected by a test; answers 429 / 403 / 502 or stalls on
 demand; refuses, as Telegram does, a message longer than 4,096 characters after HTML parsing or with HTML it cannot
 parse; and answers 429 by itself when the bot or one chat goes over the configured rate.
 
@@ -22,12 +23,21 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakekeyboards import KeyboardError, Keyboards, check_markup
 from tests.telegram_html import TelegramHTMLError, length, parse
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "newsbot", "username": "newsbot_test_bot"}
-_JSON_PARAMS = {"commands", "link_preview_options", "allowed_updates", "scope", "reply_parameters", "entities"}
-_INT_PARAMS = {"offset", "limit", "timeout", "message_thread_id", "user_id"}
+_JSON_PARAMS = {
+    "commands",
+    "link_preview_options",
+    "allowed_updates",
+    "scope",
+    "reply_parameters",
+    "entities",
+    "reply_markup",
+}
+_INT_PARAMS = {"offset", "limit", "timeout", "message_thread_id", "user_id", "message_id"}
 
 
 @dataclass
@@ -48,6 +58,7 @@ class Sent:
     visible: str  # after HTML parsing
     message_id: int
     at: float
+    reply_markup: dict[str, Any] | None = None  # the inline keyboard it was sent with (edits: FakeBotAPI.shown)
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class Bucket:
         return False
 
 
-class FakeBotAPI:
+class FakeBotAPI(Keyboards):
     """`with FakeBotAPI() as api:`; point the bot at `api.base_url`; push updates; assert on `api.sent`."""
 
     def __init__(
@@ -137,6 +148,7 @@ class FakeBotAPI:
         self._closing = False
         self._probes: dict[int, tuple[float, float | None]] = {}  # chat -> (pushed at, first reply at)
         self.port = 0
+        self._init_keyboards()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------------
     def __enter__(self) -> FakeBotAPI:
@@ -432,6 +444,11 @@ class FakeBotAPI:
             return _error(400, "Bad Request: message text is empty")
         if length(visible) > 4096:
             return _error(400, "Bad Request: message is too long")
+        markup = params.get("reply_markup")
+        try:
+            check_markup(markup)
+        except KeyboardError as e:
+            return _error(400, str(e))
         if not self._within_rate(chat_id):
             with self._lock:
                 self.too_fast += 1
@@ -442,7 +459,8 @@ class FakeBotAPI:
             probe = self._probes.get(chat_id)  # type: ignore[arg-type]
             if probe is not None and probe[1] is None:
                 self._probes[chat_id] = (probe[0], time.monotonic())  # type: ignore[index]
-            self.sent.append(Sent(chat_id, thread_id, text, visible, message_id, time.monotonic()))  # type: ignore[arg-type]
+            self.sent.append(Sent(chat_id, thread_id, text, visible, message_id, time.monotonic(), markup))  # type: ignore[arg-type]
+        self._remember(chat_id, message_id, text, visible, markup)  # type: ignore[arg-type]
         chat_type = "private" if isinstance(chat_id, int) and chat_id > 0 else "supergroup"
         return _ok(
             {
@@ -452,6 +470,7 @@ class FakeBotAPI:
                 "from": BOT_USER,
                 "text": visible,
             }
+            | ({"reply_markup": markup} if markup else {})
         )
 
     async def _api_sendphoto(self, params: dict[str, Any]) -> web.Response:

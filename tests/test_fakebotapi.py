@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 
@@ -38,3 +39,56 @@ async def test_limits_and_html_are_enforced() -> None:
             assert fits.status_code == 200
             assert (await send(client, api, 12, "&lt;" * 4096)).status_code == 200
             assert (await client.post(f"{api.base_url}wrong-token/getMe")).status_code == 401
+
+
+async def test_inline_keyboards_callbacks_and_edits() -> None:
+    """Keyboards are checked as Telegram checks them; a press reaches getUpdates; a query is answered once; edits
+    change what the chat shows, and an edit that changes nothing is refused."""
+    button = {"text": "📖 1", "callback_data": "a:1"}
+    with FakeBotAPI() as api:
+        async with httpx.AsyncClient() as client:
+
+            async def call(method: str, **data: object) -> httpx.Response:
+                form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+                return await client.post(f"{api.base_url}{TOKEN}/{method}", data=form)
+
+            for bad in (
+                {"inline_keyboard": [[{"text": "x", "callback_data": "y" * 65}]]},
+                {"inline_keyboard": [[{"text": "x"}]]},
+                {"inline_keyboard": [[{"text": "x", "callback_data": "y", "url": "https://a.example"}]]},
+                {"inline_keyboard": [[{"text": "x", "url": "javascript:alert(1)"}]]},
+                {"inline_keyboard": "no"},
+            ):
+                assert (await call("sendMessage", chat_id="5", text="hi", reply_markup=bad)).status_code == 400, bad
+            sent = await call("sendMessage", chat_id="5", text="hi", reply_markup={"inline_keyboard": [[button]]})
+            message_id = sent.json()["result"]["message_id"]
+            assert api.keyboard(5, message_id) == [[button]] and api.sent[-1].reply_markup == {
+                "inline_keyboard": [[button]]
+            }
+
+            press = await asyncio.to_thread(api.press, 5, message_id, "a:1")
+            updates = (await call("getUpdates", offset="0", timeout="1")).json()["result"]
+            query = updates[-1]["callback_query"]
+            assert (query["data"], query["message"]["reply_markup"]["inline_keyboard"][0][0]) == ("a:1", button)
+            assert (
+                await call("answerCallbackQuery", callback_query_id=press.query_id, text="x" * 201)
+            ).status_code == 400
+            assert (await call("answerCallbackQuery", callback_query_id=press.query_id, text="ok")).status_code == 200
+            assert (await call("answerCallbackQuery", callback_query_id=press.query_id)).status_code == 400
+            assert (await call("answerCallbackQuery", callback_query_id="q999")).status_code == 400
+            assert api.answered(press) == [{"callback_query_id": press.query_id, "text": "ok"}]
+
+            other = {"inline_keyboard": [[{"text": "👍", "callback_data": "v:1:1"}]]}
+            edit = await call("editMessageReplyMarkup", chat_id="5", message_id=str(message_id), reply_markup=other)
+            assert edit.status_code == 200 and api.keyboard(5, message_id) == other["inline_keyboard"]
+            same = await call("editMessageReplyMarkup", chat_id="5", message_id=str(message_id), reply_markup=other)
+            assert same.json()["description"] == "Bad Request: message is not modified"
+            text = await call(
+                "editMessageText", chat_id="5", message_id=str(message_id), text="<b>new</b>", parse_mode="HTML"
+            )
+            assert text.status_code == 200 and api.shown[(5, message_id)].visible == "new"
+            assert (
+                api.keyboard(5, message_id) == []
+            )  # an edit without reply_markup drops the keyboard, as Telegram does
+            missing = await call("editMessageText", chat_id="5", message_id="1", text="x")
+            assert missing.json()["description"] == "Bad Request: message to edit not found"

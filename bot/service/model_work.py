@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Protocol
 
 from bot.service.context import Context
@@ -17,12 +18,22 @@ from summarizer.types import Article, Detection, Engine, EngineConfig, Enriched,
 log = logging.getLogger(__name__)
 
 
+class Priority(IntEnum):
+    """Which model work goes first: a reader waiting (an article, an answer, a summary in a newly chosen language),
+    then fresh stories, then the backlog."""
+
+    INTERACTIVE = 0
+    FRESH = 1
+    BACKLOG = 2
+
+
 @dataclass(frozen=True)
 class EnrichJob:
     """Articles to detect, pivot into English and summarize, on the engine `config` describes."""
 
     config: EngineConfig
     articles: list[Article]
+    priority: Priority = Priority.FRESH
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class TranslateJob:
     texts: list[str]
     src: str
     tgt: str
+    priority: Priority = Priority.INTERACTIVE
 
 
 @dataclass(frozen=True)
