@@ -92,7 +92,8 @@ async def test_hostile_servers_fail_alone_fast_and_small(tmp_path: Path, feed_se
         path = "/" + path.lstrip("/")
         assert results[url].error is not None, path
         assert EXPECTED_ERROR[path] in results[url].error, (path, results[url].error)
-        assert finished[url] <= TIMEOUT + 2, (path, finished[url])
+        # Well under the 30 s stall, so a timeout not enforced fails; loose enough for a loaded 2-core CI box.
+        assert finished[url] <= TIMEOUT + 12, (path, finished[url])
         assert feeds[url].status == "error" and feeds[url].last_error == results[url].error
     for url in healthy:
         assert results[url].error is None and results[url].new > 0, url
