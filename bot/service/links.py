@@ -55,9 +55,10 @@ class Links:
         self.model_work = model_work
         self.fetcher = fetcher
 
-    async def summarize(self, url: str, lang: str, *, chat_id: int) -> PageView:
-        """The page at `url` summarized in `lang` for `chat_id` (who may then open its whole text): from the cache
-        when it was fetched lately, else fetched, extracted and enriched now. PageError says why it cannot be."""
+    async def summarize(self, url: str, lang: str, *, chat_id: int | None = None) -> PageView:
+        """The page at `url` summarized in `lang` for `chat_id` (who may then open its whole text; None: the command
+        line): from the cache when it was fetched lately, else fetched, extracted and enriched now. PageError says
+        why it cannot be."""
         url = url.strip()
         key = canonical_url(url) if urlsplit(url).scheme.lower() in ("http", "https") else None
         if key is None:
@@ -65,7 +66,8 @@ class Links:
         page = await self.ctx.db(self.ctx.store.page_by_url, key)
         if page is None or self._stale(page):
             page = await self._fetch_page(url, key)
-        await self.ctx.db(self.ctx.store.add_page_reader, page.id, chat_id, self.ctx.now())
+        if chat_id is not None:
+            await self.ctx.db(self.ctx.store.add_page_reader, page.id, chat_id, self.ctx.now())
         return await self._summary_in(page, lang)
 
     async def readable(self, page_id: int, chat_id: int) -> PageRow | None:

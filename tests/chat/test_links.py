@@ -10,7 +10,9 @@ from pathlib import Path
 
 from bot.i18n import texts
 from bot.render.page import REFUSALS, page_data
+from bot.service.model_work import Priority, TranslateJob
 from summarizer.engine import make_engine
+from summarizer.types import Translation
 from tests.chat.harness import BotWorld, running_bot
 from tests.httpserver import FeedServer, Route, stall
 from tests.pages import italian_article_page, read_italian_article
@@ -54,6 +56,20 @@ async def _quiet(world: BotWorld, chat_id: int) -> None:
             return
 
 
+def _count_translations(world: BotWorld) -> list[TranslateJob]:
+    """From now on, every translation the bot asks the engine for (the real one still does it)."""
+    jobs: list[TranslateJob] = []
+    model_work = world.service.model_work
+    translate = model_work.translate
+
+    async def spy(job: TranslateJob) -> Translation:
+        jobs.append(job)
+        return await translate(job)
+
+    model_work.translate = spy  # type: ignore[method-assign]
+    return jobs
+
+
 def _read_button(world: BotWorld, chat_id: int, message_id: int) -> str:
     [[button]] = world.api.keyboard(chat_id, message_id)
     assert button["text"].startswith("📖 ")
@@ -82,7 +98,9 @@ async def test_a_link_is_summarized_in_german_and_opens_whole_through_the_pivot(
         assert url in summary.visible and f'href="{url}"' in summary.text
         assert _read_button(world, GERMAN, summary.message_id) == page_data(page_id)
 
+        calls = _count_translations(world)
         answers, parts = await _pressed(world, GERMAN, summary.message_id, page_data(page_id))
+        assert calls and all(job.priority == Priority.INTERACTIVE for job in calls)  # ahead of the backlog
         assert [a.get("text") for a in answers] == [texts("de")("Translating…")]
         [(de_text, text_model)] = store.db.execute(
             "SELECT body, model FROM page_translations WHERE lang = 'de' AND part = 'text'"
@@ -93,7 +111,9 @@ async def test_a_link_is_summarized_in_german_and_opens_whole_through_the_pivot(
         assert len(paragraphs) >= 10 and all(_words(p) in shown for p in paragraphs)
         assert parts and all(len(p.visible.encode("utf-16-le")) // 2 <= 4096 for p in parts)
 
+        calls.clear()
         again, parts_again = await _pressed(world, GERMAN, summary.message_id, page_data(page_id))
+        assert calls == []
         assert [a.get("text") for a in again] == [None]  # cached: no "translating…", no model call
         assert [p.visible for p in parts_again] == [p.visible for p in parts]
         assert store.db.execute("SELECT count(*) FROM page_translations").fetchone()[0] == 2
@@ -163,7 +183,7 @@ async def test_a_summarized_page_is_in_no_digest_and_no_answer(tmp_path: Path, f
         assert world.service.store.db.execute("SELECT count(*) FROM stories").fetchone()[0] == 1
         # A message with a link and more words is still a question, not a page.
         [question] = await world.say(330, f"What does {url} say?")
-        assert not world.api.keyboard(330, question.message_id) and "Anthropic" not in question.visible
+        assert not world.api.keyboard(330, question.message_id) and question.visible.startswith("I found nothing")
 
 
 async def test_forged_stale_and_foreign_presses_change_nothing_and_are_answered_once(
