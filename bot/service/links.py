@@ -100,6 +100,7 @@ class Links:
         try:
             title, text = await self._translated(page, lang, "text", page.text_en)
         except ModelError as e:
+            await self.engines.record_problem(f"translate:en-{lang}", f"no pages in {lang!r}: {e}")
             return PageView(page.id, page.title, page.text, page.link, page.lang, False, str(e))
         return PageView(page.id, title, text, page.link, lang)
 
@@ -180,6 +181,7 @@ class Links:
         try:
             title, summary = await self._translated(page, lang, "summary", page.summary_en)
         except ModelError as e:
+            await self.engines.record_problem(f"translate:en-{lang}", f"no page summaries in {lang!r}: {e}")
             summary = await asyncio.to_thread(fallback_summary, page.text, page.lang, page.title)
             return PageView(page.id, page.title, summary, page.link, page.lang, page.lang == lang, str(e))
         return PageView(page.id, title, summary, page.link, lang)

@@ -218,3 +218,26 @@ async def test_links_count_against_fair_use(tmp_path: Path, feed_server: FeedSer
         [third] = await world.say(350, url)
         assert all(world.api.keyboard(350, m.message_id) for m in first + second)
         assert "please try again in" in third.visible and not world.api.keyboard(350, third.message_id)
+
+
+async def test_without_models_a_page_comes_in_its_own_language_said_to_be_so(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = _page(feed_server)
+    async with running_bot(tmp_path, feed_server, backend="transformers", model_dir=tmp_path / "empty") as world:
+        await world.say(360, "/start", language_code="de")
+        sub = await world.service.subscribers.get(_chat(360))
+        assert sub is not None and sub.lang != "it"
+        t = texts(sub.lang)
+        note = t("Not translated (original in {lang}): no model here translates it into your language.", lang="IT")
+        [summary] = await world.say(360, url)
+        assert summary.visible.startswith(read_italian_article().title) and summary.visible.endswith(note)
+        _, parts = await _pressed(world, 360, summary.message_id, _read_button(world, 360, summary.message_id))
+        shown = _words(" ".join(p.visible for p in parts))
+        assert note in shown and all(_words(p) in shown for p in read_italian_article().paragraphs)
+
+
+def _chat(chat_id: int):  # type: ignore[no-untyped-def]
+    from bot.service import Chat
+
+    return Chat(chat_id)
