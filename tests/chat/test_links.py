@@ -32,12 +32,12 @@ def _words(text: str) -> str:
 
 
 async def _pressed(
-    world: BotWorld, chat_id: int, message_id: int, data: str, *, sends: bool = True
+    world: BotWorld, chat_id: int, message_id: int, data: str, *, sends: bool = True, user_id: int | None = None
 ) -> tuple[list, list]:
     """Press a button; (its answers, the messages it brought) once it is answered and, when it `sends`, its
     messages have come and the chat is quiet."""
     before = len(world.api.messages_to(chat_id))
-    press = world.api.press(chat_id, message_id, data)
+    press = world.api.press(chat_id, message_id, data, user_id=user_id)
     await world.until(lambda: world.api.answered(press))
     if sends:
         await world.until(lambda: len(world.api.messages_to(chat_id)) > before, timeout=120)
@@ -241,3 +241,19 @@ def _chat(chat_id: int):  # type: ignore[no-untyped-def]
     from bot.service import Chat
 
     return Chat(chat_id)
+
+
+async def test_in_a_group_summarize_works_and_a_bare_link_is_left_alone(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url, group = _page(feed_server), -1000777
+    async with running_bot(tmp_path, feed_server) as world:
+        [summary] = await world.say(group, f"/summarize@newsbot_test_bot {url}", chat_type="supergroup", user_id=5)
+        assert summary.visible.startswith(read_italian_article().title)
+        data = _read_button(world, group, summary.message_id)
+        _, parts = await _pressed(world, group, summary.message_id, data, user_id=6)  # another member presses
+        assert all(_words(p) in _words(" ".join(m.visible for m in parts)) for p in read_italian_article().paragraphs)
+        world.api.push_text(group, url, chat_type="supergroup", user_id=5)  # group chatter, not a request
+        await _quiet(world, group)
+        assert len(world.api.messages_to(group)) == 1 + len(parts)
+        assert len(feed_server.requests("/articolo")) == 1
