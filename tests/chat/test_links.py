@@ -6,6 +6,7 @@ Application against the fake Bot API, the pages served by the local HTTP server.
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 
 from bot.i18n import texts
@@ -14,6 +15,7 @@ from bot.service.model_work import Priority, TranslateJob
 from summarizer.engine import make_engine
 from summarizer.types import Translation
 from tests.chat.harness import BotWorld, running_bot
+from tests.corpora import flores_lines
 from tests.httpserver import FeedServer, Route, stall
 from tests.pages import italian_article_page, read_italian_article
 from tests.tinymodels import TinyModels
@@ -157,11 +159,16 @@ async def test_pages_that_cannot_be_summarized_say_why(tmp_path: Path, feed_serv
     feed_server.routes["/huge"] = Route(
         body="<html><body>" + "<p>parola</p>" * 20_000 + "</body></html>", content_type=HTML
     )
-    async with running_bot(tmp_path, feed_server, fetch_timeout=1.0, max_feed_bytes=100_000) as world:
+    lines = flores_lines("it", 700)  # about 90,000 characters: under the size cap, but a book, not an article
+    paragraphs = "".join(f"<p>{escape(' '.join(lines[i : i + 10]))}</p>" for i in range(0, len(lines), 10))
+    feed_server.routes["/book"] = Route(
+        body=f"<html><body><article>{paragraphs}</article></body></html>", content_type=HTML
+    )
+    async with running_bot(tmp_path, feed_server, fetch_timeout=1.0, max_feed_bytes=150_000) as world:
         await world.say(320, "/start", language_code="it")
         for path, kind in [
             ("/missing", "not_found"), ("/empty", "no_text"), ("/pdf", "not_html"), ("/slow", "timeout"),
-            ("/huge", "too_big"),
+            ("/huge", "too_big"), ("/book", "too_big"),
         ]:  # fmt: skip
             [said] = await world.say(320, feed_server.url(path))
             assert said.visible == t(REFUSALS[kind]) != texts("en")(REFUSALS[kind]), path
