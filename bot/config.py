@@ -176,7 +176,7 @@ class Settings(BaseSettings):
     user_limit: str = Field(
         default="10/minute",
         alias="NEWSBOT_USER_LIMIT",
-        description="How many /ask, /digest and private-chat questions one user may send, in the `limits` notation: `10/minute`, `100/hour`.",
+        description="How many /ask, /digest, /summarize and private-chat questions and links one user may send, in the `limits` notation: `10/minute`, `100/hour`.",
     )
     heartbeat_max_age: int = Field(
         default=180,

@@ -79,3 +79,18 @@ class NotSubscribedError(NewsbotError):
 
 class NotChatAdminError(NewsbotError):
     """A group member who is not one of its administrators tried to change the group's subscription."""
+
+
+class PageError(NewsbotError):
+    """A page sent to be summarized cannot be: `kind` says why in one word the front-end turns into a sentence
+    (not_web, private, unsafe, not_found, http, timeout, too_big, not_html, no_text, unreachable); `detail` is for
+    the log."""
+
+    def __init__(self, url: str, kind: str, detail: str = "") -> None:
+        super().__init__(f"{url}: {kind}" + (f" ({detail})" if detail else ""))
+        self.url = url
+        self.kind = kind
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.url, self.kind, self.detail))

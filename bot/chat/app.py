@@ -16,6 +16,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -24,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import admin, handlers
+from bot.chat import admin, handlers, links
 from bot.chat.commands import menu
 from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer, sends_in_flight
@@ -56,6 +57,7 @@ COMMAND_HANDLERS = (
     ("ask", handlers.ask),
     ("trends", handlers.trends),
     ("help", handlers.help_command),
+    ("summarize", links.summarize),
     ("feeds", admin.feeds),
     ("addfeed", admin.addfeed),
     ("rmfeed", admin.rmfeed),
@@ -109,9 +111,11 @@ def build_application(service: Service, settings: Settings) -> Application:
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated))
     application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))
-    application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & fresh, handlers.ask)
-    )
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & fresh
+    # A private message that is only a link is a page to summarize; any other is a question (the first match wins).
+    application.add_handler(MessageHandler(private_text & filters.Regex(links.LINK_ONLY), links.summarize))
+    application.add_handler(MessageHandler(private_text, handlers.ask))
+    application.add_handler(CallbackQueryHandler(links.read_page, pattern=r"^p:"))
     application.add_error_handler(handlers.on_error)
     return application
 

@@ -14,6 +14,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("topics", N_("Only stories about these, e.g. /topics OpenAI, chips")),
     ("ask", N_("Ask about the stored news, e.g. /ask Who bought what?")),
     ("trends", N_("What the news talks about this week, as a chart")),
+    ("summarize", N_("A web page summarized in your language, e.g. /summarize https://example.com/story")),
     ("sources", N_("The feeds and their languages")),
     ("stop", N_("Unsubscribe")),
     ("help", N_("What I can do")),

@@ -1,6 +1,7 @@
-"""Fair use: at most NEWSBOT_USER_LIMIT (default 10 a minute) of the costly commands (/ask, /digest, a question in a
-private chat) per user, over a moving window (the `limits` library). A user over it is told once per window when to
-try again; what they send meanwhile is dropped, so one flood neither costs the engine nor fills the outbox."""
+"""Fair use: at most NEWSBOT_USER_LIMIT (default 10 a minute) of the costly commands (/ask, /digest, /summarize, a
+question or a link in a private chat) per user, over a moving window (the `limits` library). A user over it is told
+once per window when to try again; what they send meanwhile is dropped, so one flood neither costs the engine nor
+fills the outbox."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -63,13 +63,24 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     await reply_blocks(update, context, [plain(text)])
 
 
-async def reply_blocks(update: Update, context: ContextTypes.DEFAULT_TYPE, blocks: Sequence[Block]) -> None:
+async def reply_blocks(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    blocks: Sequence[Block],
+    *,
+    buttons: Sequence[tuple[str, str]] = (),
+) -> None:
+    """`blocks` packed into messages; `buttons` ((label, callback data), one row) go under the last one."""
     chat = chat_of(update)
-    for message in pack(blocks):
-        await send_paced(context, chat, message)
+    messages = pack(blocks)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]])
+    for index, message in enumerate(messages):
+        await send_paced(context, chat, message, markup if buttons and index == len(messages) - 1 else None)
 
 
-async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
+async def send_paced(
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Send one reply under the chat's pacing and the limiter's, retrying once after a short flood wait; a reply
     that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and a stop is not held up)."""
 
@@ -80,6 +91,7 @@ async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: st
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
             message_thread_id=chat.thread_id or None,
+            reply_markup=markup,
         )
 
     await _paced(context, chat, send)

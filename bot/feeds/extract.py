@@ -43,3 +43,15 @@ def extract_article(html: bytes | str, *, url: str) -> str | None:
     # trafilatura puts each block on one line; blank lines between them match the paragraph breaks of feed text.
     text = plain_text(text.replace("\n", "\n\n"))
     return text if len(text) >= MIN_ARTICLE_CHARS else None
+
+
+def extract_page(html: bytes | str, *, url: str) -> tuple[str | None, str | None]:
+    """(title, article text) of a page a reader sent: the headline from the page's metadata (og:title, <title>, <h1>)
+    and the text as `extract_article` gives it; either is None when the page has none."""
+    text = extract_article(html, url=url)
+    try:
+        metadata = trafilatura.extract_metadata(html, default_url=url)
+    except Exception:  # metadata is a nicety: a page whose head trips the parser still has its text
+        metadata = None
+    title = plain_text(metadata.title) if metadata is not None and metadata.title else None
+    return title or None, text

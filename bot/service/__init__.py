@@ -26,6 +26,7 @@ from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
+from bot.service.links import Links, PageView
 from bot.service.localize import Localize, Localized
 from bot.service.model_work import ModelThread
 from bot.service.notices import Notices
@@ -34,6 +35,7 @@ from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
 from bot.service.trends import Trends
 from bot.store import Store, open_store
+from bot.store.pages import PageRow
 from bot.store.rows import FeedRow, OutboxRow, Problem, StoryRow, Subscription
 from summarizer.embed import make_embedder
 from summarizer.types import Embedder, Engine
@@ -49,6 +51,8 @@ __all__ = [
     "Localized",
     "OutboxRow",
     "Outcome",
+    "PageRow",
+    "PageView",
     "Problem",
     "Queued",
     "RoundReport",
@@ -90,6 +94,7 @@ class Service:
         self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
+        self.links = Links(ctx, self.engines, self.model_work, fetcher)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling.

@@ -360,3 +360,7 @@ def m0017(db: Database) -> None:
 def m0018(db: Database) -> None:
     # What `newsbot run` is fetching in the background (one row: the process that fetches), for `newsbot health`.
     db.execute("CREATE TABLE model_downloads (process TEXT PRIMARY KEY, state TEXT NOT NULL, at TEXT NOT NULL)")
+
+
+# Later migrations that live in modules of their own register on the same object, in this order.
+import bot.store.migrations_pages  # noqa: E402, F401
