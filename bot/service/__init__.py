@@ -29,6 +29,7 @@ from bot.service.ingest import FeedResult, Ingest
 from bot.service.localize import Localize, Localized
 from bot.service.model_work import ModelThread
 from bot.service.notices import Notices
+from bot.service.preferences import Preferences, SourceSetting
 from bot.service.retention import Retention
 from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
@@ -54,6 +55,7 @@ __all__ = [
     "RoundReport",
     "Service",
     "Source",
+    "SourceSetting",
     "Started",
     "StoryRow",
     "Subscription",
@@ -81,6 +83,7 @@ class Service:
         self.localize = Localize(ctx, self.engines, self.model_work)
         self.stories = Stories(ctx)
         self.subscribers = Subscribers(ctx, self.engines)
+        self.preferences = Preferences(ctx, self.feeds)
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
         self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
