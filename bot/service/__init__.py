@@ -85,7 +85,7 @@ class Service:
         self.subscribers = Subscribers(ctx, self.engines)
         self.preferences = Preferences(ctx, self.feeds)
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
-        self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing)
+        self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing, self.preferences)
         self.delivery = Delivery(ctx, self.subscribers)
         self.downloads = ModelDownloads(ctx, self.engines)
         self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)

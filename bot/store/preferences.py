@@ -18,6 +18,7 @@ class Feedback:
     votes: dict[int, int] = field(default_factory=dict)  # story id -> sum of its readers' votes (+1 / -1 each)
     opened: frozenset[int] = frozenset()  # stories someone opened
     off: dict[int, bool] = field(default_factory=dict)  # feed id -> muted (True) or switched off in /sources
+    story_feeds: dict[int, tuple[int, ...]] = field(default_factory=dict)  # rated or opened story -> its feeds
 
 
 def _active(conn: sqlite3.Connection, subscription_id: int) -> bool:
@@ -101,4 +102,17 @@ class PreferenceStore(StoreBase):
             sql = "SELECT subscription_id, feed_id, muted FROM sources_off WHERE subscription_id IN ({marks})"
             for sid, feed_id, muted in select_in(conn, sql, subscription_ids):
                 off[sid][int(feed_id)] = bool(muted)
-        return {sid: Feedback(votes[sid], frozenset(opened[sid]), off[sid]) for sid in subscription_ids}
+            rated = sorted({i for sid in subscription_ids for i in (*votes[sid], *opened[sid])})
+            sql = "SELECT story_id, feed_id FROM story_sources WHERE story_id IN ({marks}) ORDER BY id"
+            carried: dict[int, list[int]] = {}
+            for story_id, feed_id in select_in(conn, sql, rated):
+                carried.setdefault(int(story_id), []).append(int(feed_id))
+        return {
+            sid: Feedback(
+                votes[sid],
+                frozenset(opened[sid]),
+                off[sid],
+                {i: tuple(carried.get(i, ())) for i in (*votes[sid], *opened[sid])},
+            )
+            for sid in subscription_ids
+        }

@@ -44,6 +44,8 @@ async def test_a_new_vote_replaces_the_old_one_and_group_members_vote_each_for_t
     assert await prefs.vote_of(sub.id, FRIEND, a) == -1 and await prefs.vote_of(sub.id, READER, b) == 0
     feedback = (await prefs.feedback([sub.id]))[sub.id]
     assert feedback.votes == {a: -2, b: 1} and feedback.opened == {b}
+    [wire] = {f for f in feedback.story_feeds.values()}
+    assert feedback.story_feeds == {a: wire, b: wire} and len(wire) == 1  # for the feed's rating
 
 
 async def test_stale_or_forged_choices_change_nothing(world: World) -> None:
@@ -109,3 +111,32 @@ async def test_retention_and_stop_take_votes_and_opens_along(world: World) -> No
         store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         for t in ("story_votes", "story_opens", "sources_off")
     ] == [0, 0, 0]
+
+
+async def test_the_next_digest_is_balanced_reads_only_feeds_left_on_and_drops_excluded_words(world: World) -> None:
+    service, chat = world.service, Chat(READER, language_code="en")
+    sub = (await service.subscribers.start(chat)).subscription
+    await world.publish([(f"w{n}", f"Wire story {n} on chips") for n in range(18)])  # 20 stories in all
+    await world.publish([("e1", "Echo story on robots")], path="/other")
+    await world.publish([("i1", "Storia del Foglio sui modelli")], path="/it")
+    await service.digests.digest_now(chat, request="1")
+    first = "\n".join(world.texts())
+    wire_titles = ["Story A about chips", "Story B about robots", *(f"Wire story {n} on chips" for n in range(18))]
+    assert sum(title in first for title in wire_titles) == 5  # of 20: a third of the digest's 15
+    assert "Echo story on robots" in first and "Storia del Foglio" in first
+
+    _, echo, _ = await service.preferences.sources(sub.id)
+    await service.preferences.mute_feed(sub.id, echo.feed_id)
+    await world.publish([("e2", "Echo story on GPUs")], path="/other")
+    sent = len(world.texts())
+    await service.digests.digest_now(chat, request="2")
+    second = "\n".join(world.texts()[sent:])
+    assert "Wire story" in second and "Echo" not in second
+
+    await service.preferences.set_source(sub.id, echo.feed_id, True)  # /sources turns it back on
+    await service.subscribers.set_topics(chat, "-crypto")
+    await world.publish([("e3", "Echo story on crypto tokens")], path="/other")
+    sent = len(world.texts())
+    await service.digests.digest_now(chat, request="3")
+    third = "\n".join(world.texts()[sent:])
+    assert "Echo story on GPUs" in third and "crypto" not in third.lower()

@@ -1,0 +1,174 @@
+"""The ranking: which of the stories a subscriber has not received go into their digest, best first. Pure: the
+candidates, what the reader said, the stories' vectors and `now` in, a selection out; no I/O.
+
+A story's score is counted in hours of freshness, so that every part reads the same way:
+- importance: minus its age, plus SOURCE_BONUS for each extra feed telling the event, LANGUAGE_BONUS for each extra
+  language and WATCH_BONUS for a watchlist name;
+- the reader: plus up to TASTE_HOURS for how close it lies to what they liked (👍, and opening an article a little)
+  and away from what they disliked (👎), measured on the stories' embeddings, and up to FEED_TASTE_HOURS for how they
+  rated its feed's stories. Both are shrunk towards nothing by a prior of indifference, so that a new subscriber gets
+  the base ranking and one 👎 moves a topic by a few hours, never out of sight;
+- a quiet feed (at most QUIET_PER_DAY stories a day) whose story the reader does not dislike counts it as fresh: a
+  busy feed's newer stories do not push it out before it is too old to send (MAX_AGE).
+Then the pick is balanced: each story already taken from a feed makes that feed's next one FEED_STEP older, and when
+three or more feeds have stories in the window no feed takes more than a third of the digest. Switched-off feeds and excluded
+topics never appear.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from bot.digest.compose import DEFAULT_CAP, Candidate, Selection
+from bot.digest.topics import matches
+
+SOURCE_BONUS = 6.0  # hours per extra feed telling the event (the ranking before preferences had this alone)
+LANGUAGE_BONUS = 6.0  # hours per extra language it was told in
+WATCH_BONUS = 6.0  # hours when it names someone on the watchlist
+TASTE_HOURS = 36.0
+FEED_TASTE_HOURS = 12.0
+PRIOR = 6.0  # votes' worth of indifference the taste is shrunk by
+OPEN_WEIGHT = 0.5  # an opened article, not voted on: half a 👍
+DISLIKE_WEIGHT = 0.25  # a 👎 says less about a topic than a 👍 (the story, the source, the day may be what was wrong)
+MAX_WEIGHT = 2.0  # a group's votes on one story count at most this much
+FEED_STEP = 4.0  # hours a feed's next story loses for each one already taken from it
+BALANCE_FEEDS = 3  # with this many feeds having candidates, none takes more than a third
+QUIET_PER_DAY = 4  # a feed with at most this many stories a day in the window is quiet
+_HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a subscription's readers said (bot.store.preferences.Feedback, with the feeds of the stories they rated)."""
+
+    off: frozenset[int] = frozenset()  # feeds switched off (muted or in /sources)
+    votes: Mapping[int, int] = field(default_factory=dict)  # story id -> its readers' votes, summed
+    opened: frozenset[int] = frozenset()
+    story_feeds: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # rated or opened story -> its feeds
+
+    def weights(self) -> dict[int, float]:
+        """story id -> how much the readers liked it (negative: disliked)."""
+        found = {
+            i: float(np.clip(v, -MAX_WEIGHT, MAX_WEIGHT)) * (1.0 if v > 0 else DISLIKE_WEIGHT)
+            for i, v in self.votes.items()
+            if v
+        }
+        for i in self.opened:
+            found.setdefault(i, OPEN_WEIGHT)
+        return found
+
+
+def lead_feed(candidate: Candidate) -> int | str:
+    """The feed a story counts for in the balance: the first feed of the story shown."""
+    return candidate.feeds[0] if candidate.feeds else candidate.sources[0] if candidate.sources else ""
+
+
+def shown(candidate: Candidate, off: Collection[int]) -> bool:
+    """Whether any of the story's feeds is on (a story carried by no known feed is shown)."""
+    return not candidate.feeds or any(f not in off for f in candidate.feeds)
+
+
+def _quiet_feeds(readable: Sequence[Candidate], now: datetime) -> set[int | str]:
+    """The feeds with at most QUIET_PER_DAY stories a day over the window (delivered ones included)."""
+    days = max(1.0, (now - min(c.at for c in readable)) / timedelta(days=1))
+    counts: dict[int | str, int] = {}
+    for c in readable:
+        counts[lead_feed(c)] = counts.get(lead_feed(c), 0) + 1
+    return {feed for feed, count in counts.items() if count <= QUIET_PER_DAY * days}
+
+
+def base_score(candidate: Candidate, now: datetime) -> float:
+    """Importance in hours of freshness: minus its age, plus its extra sources, languages and watchlist names."""
+    return (
+        -(now - candidate.at) / _HOUR
+        + SOURCE_BONUS * (len(candidate.sources) - 1)
+        + LANGUAGE_BONUS * max(0, len(candidate.langs) - 1)
+        + WATCH_BONUS * min(1, candidate.watched)
+    )
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+def preference(candidates: Sequence[Candidate], reader: Reader, vectors: Mapping[int, np.ndarray]) -> np.ndarray:
+    """Each candidate's preference score in hours: its closeness to the readers' taste plus its feed's rating."""
+    scores = np.zeros(len(candidates), dtype=np.float32)
+    weights = reader.weights()
+    if not weights:
+        return scores
+    total = sum(abs(w) for w in weights.values()) + PRIOR
+    rated = [i for i in weights if i in vectors]
+    placed = [n for n, c in enumerate(candidates) if c.story_id in vectors]
+    if rated and placed:
+        # Centred on the candidates' mean: e5's cosines sit high for any two texts, the differences tell the topic.
+        pool = _unit(np.stack([vectors[candidates[n].story_id] for n in placed]).astype(np.float32))
+        centre = pool.mean(axis=0)
+        taste = (
+            np.array([weights[i] for i in rated], dtype=np.float32)[:, None]
+            * _unit(_unit(np.stack([vectors[i] for i in rated]).astype(np.float32)) - centre)
+        ).sum(axis=0) / total
+        scores[placed] = TASTE_HOURS * (_unit(pool - centre) @ taste)
+    feed_sum: dict[int, float] = {}
+    feed_count: dict[int, int] = {}
+    for story_id, weight in weights.items():
+        for feed in reader.story_feeds.get(story_id, ()):
+            feed_sum[feed] = feed_sum.get(feed, 0.0) + weight
+            feed_count[feed] = feed_count.get(feed, 0) + 1
+    if feed_sum:
+        for n, candidate in enumerate(candidates):
+            feed = candidate.feeds[0] if candidate.feeds else -1
+            if feed in feed_sum:
+                scores[n] += FEED_TASTE_HOURS * feed_sum[feed] / (feed_count[feed] + PRIOR)
+    return scores
+
+
+def select(
+    candidates: Sequence[Candidate],
+    *,
+    delivered: Collection[int],
+    topics: Sequence[str],
+    now: datetime,
+    cap: int = DEFAULT_CAP,
+    reader: Reader | None = None,
+    vectors: Mapping[int, np.ndarray] | None = None,
+) -> Selection:
+    """The stories for one digest: not yet delivered, from a feed the reader reads, matching their topics and
+    exclusions, best first and balanced across feeds, at most `cap`; `more` counts those left for later."""
+    reader = reader or Reader()
+    readable = [c for c in candidates if shown(c, reader.off)]
+    # The feeds with stories in the window, delivered or not: a busy feed does not fill a digest because the quiet
+    # ones' stories went out earlier.
+    limit = max(1, cap // 3) if len({lead_feed(c) for c in readable}) >= BALANCE_FEEDS else cap
+    wanted = [c for c in readable if not any(i in delivered for i in c.story_ids()) and matches(topics, c.texts())]
+    if not wanted:
+        return Selection([], 0)
+    liking = preference(wanted, reader, vectors or {})
+    quiet = _quiet_feeds(readable, now)
+    queues: dict[int | str, list[tuple[float, int, Candidate]]] = {}
+    for c, like in zip(wanted, liking.tolist(), strict=True):
+        # A quiet feed's story the reader does not dislike keeps its freshness until it is too old to send.
+        score = base_score(c, c.at if lead_feed(c) in quiet and like >= 0 else now) + like
+        queues.setdefault(lead_feed(c), []).append((-score, -c.story_id, c))
+    heads: list[tuple[float, int, int | str]] = []
+    order = {feed: n for n, feed in enumerate(queues)}
+    for feed, queue in queues.items():
+        queue.sort(key=lambda q: (q[0], q[1]))
+        heads.append((queue[0][0], order[feed], feed))
+    heapq.heapify(heads)
+    taken: dict[int | str, int] = {}
+    chosen: list[Candidate] = []
+    while heads and len(chosen) < cap:
+        _, n, feed = heapq.heappop(heads)
+        count = taken.get(feed, 0)
+        chosen.append(queues[feed][count][2])
+        taken[feed] = count + 1
+        if taken[feed] < min(limit, len(queues[feed])):
+            heapq.heappush(heads, (queues[feed][count + 1][0] + FEED_STEP * taken[feed], n, feed))
+    return Selection(chosen, len(wanted) - len(chosen))
