@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -69,9 +69,12 @@ async def reply_blocks(update: Update, context: ContextTypes.DEFAULT_TYPE, block
         await send_paced(context, chat, message)
 
 
-async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str) -> None:
-    """Send one reply under the chat's pacing and the limiter's, retrying once after a short flood wait; a reply
-    that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and a stop is not held up)."""
+async def send_paced(
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Send one reply (with its inline keyboard, if any) under the chat's pacing and the limiter's, retrying once
+    after a short flood wait; a reply that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and
+    a stop is not held up)."""
 
     def send() -> Awaitable[object]:
         return context.bot.send_message(
@@ -80,6 +83,7 @@ async def send_paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: st
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
             message_thread_id=chat.thread_id or None,
+            reply_markup=reply_markup,
         )
 
     await _paced(context, chat, send)

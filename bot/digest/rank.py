@@ -18,6 +18,7 @@ topics never appear.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,9 +55,7 @@ class Reader:
     def weights(self) -> dict[int, float]:
         """story id -> how much the readers liked it (negative: disliked)."""
         found = {
-            i: float(np.clip(v, -MAX_WEIGHT, MAX_WEIGHT)) * (1.0 if v > 0 else DISLIKE_WEIGHT)
-            for i, v in self.votes.items()
-            if v
+            i: min(v, MAX_WEIGHT) if v > 0 else max(v, -MAX_WEIGHT) * DISLIKE_WEIGHT for i, v in self.votes.items() if v
         }
         for i in self.opened:
             found.setdefault(i, OPEN_WEIGHT)
@@ -73,22 +72,14 @@ def shown(candidate: Candidate, off: Collection[int]) -> bool:
     return not candidate.feeds or any(f not in off for f in candidate.feeds)
 
 
-def _quiet_feeds(readable: Sequence[Candidate], now: datetime) -> set[int | str]:
-    """The feeds with at most QUIET_PER_DAY stories a day over the window (delivered ones included)."""
-    days = max(1.0, (now - min(c.at for c in readable)) / timedelta(days=1))
-    counts: dict[int | str, int] = {}
-    for c in readable:
-        counts[lead_feed(c)] = counts.get(lead_feed(c), 0) + 1
-    return {feed for feed, count in counts.items() if count <= QUIET_PER_DAY * days}
-
-
 def base_score(candidate: Candidate, now: datetime) -> float:
     """Importance in hours of freshness: minus its age, plus its extra sources, languages and watchlist names."""
+    languages = len(candidate.langs)
     return (
-        -(now - candidate.at) / _HOUR
+        (candidate.at - now) / _HOUR
         + SOURCE_BONUS * (len(candidate.sources) - 1)
-        + LANGUAGE_BONUS * max(0, len(candidate.langs) - 1)
-        + WATCH_BONUS * min(1, candidate.watched)
+        + (LANGUAGE_BONUS * (languages - 1) if languages > 1 else 0.0)
+        + (WATCH_BONUS if candidate.watched else 0.0)
     )
 
 
@@ -108,12 +99,11 @@ def preference(candidates: Sequence[Candidate], reader: Reader, vectors: Mapping
     placed = [n for n, c in enumerate(candidates) if c.story_id in vectors]
     if rated and placed:
         # Centred on the candidates' mean: e5's cosines sit high for any two texts, the differences tell the topic.
-        pool = _unit(np.stack([vectors[candidates[n].story_id] for n in placed]).astype(np.float32))
+        # (The embedders' vectors are L2-normalised already.)
+        pool = np.stack([vectors[candidates[n].story_id] for n in placed])
         centre = pool.mean(axis=0)
-        taste = (
-            np.array([weights[i] for i in rated], dtype=np.float32)[:, None]
-            * _unit(_unit(np.stack([vectors[i] for i in rated]).astype(np.float32)) - centre)
-        ).sum(axis=0) / total
+        weighed = np.array([weights[i] for i in rated], dtype=pool.dtype)
+        taste = weighed @ _unit(np.stack([vectors[i] for i in rated]) - centre) / total
         scores[placed] = TASTE_HOURS * (_unit(pool - centre) @ taste)
     feed_sum: dict[int, float] = {}
     feed_count: dict[int, int] = {}
@@ -122,10 +112,10 @@ def preference(candidates: Sequence[Candidate], reader: Reader, vectors: Mapping
             feed_sum[feed] = feed_sum.get(feed, 0.0) + weight
             feed_count[feed] = feed_count.get(feed, 0) + 1
     if feed_sum:
-        for n, candidate in enumerate(candidates):
-            feed = candidate.feeds[0] if candidate.feeds else -1
-            if feed in feed_sum:
-                scores[n] += FEED_TASTE_HOURS * feed_sum[feed] / (feed_count[feed] + PRIOR)
+        rating = {feed: FEED_TASTE_HOURS * total / (feed_count[feed] + PRIOR) for feed, total in feed_sum.items()}
+        scores += np.fromiter(
+            (rating.get(c.feeds[0], 0.0) if c.feeds else 0.0 for c in candidates), dtype=np.float32, count=len(scores)
+        )
     return scores
 
 
@@ -142,24 +132,31 @@ def select(
     """The stories for one digest: not yet delivered, from a feed the reader reads, matching their topics and
     exclusions, best first and balanced across feeds, at most `cap`; `more` counts those left for later."""
     reader = reader or Reader()
-    readable = [c for c in candidates if shown(c, reader.off)]
+    readable = [c for c in candidates if shown(c, reader.off)] if reader.off else list(candidates)
+    leads = [lead_feed(c) for c in readable]
     # The feeds with stories in the window, delivered or not: a busy feed does not fill a digest because the quiet
     # ones' stories went out earlier.
-    limit = max(1, cap // 3) if len({lead_feed(c) for c in readable}) >= BALANCE_FEEDS else cap
-    wanted = [c for c in readable if not any(i in delivered for i in c.story_ids()) and matches(topics, c.texts())]
+    counts = Counter(leads)
+    limit = max(1, cap // 3) if len(counts) >= BALANCE_FEEDS else cap
+    days = max(1.0, (now - min((c.at for c in readable), default=now)) / timedelta(days=1))
+    quiet = {feed for feed, count in counts.items() if count <= QUIET_PER_DAY * days}
+    wanted = [
+        (c, feed)
+        for c, feed in zip(readable, leads, strict=True)
+        if not (delivered and any(i in delivered for i in c.story_ids())) and (not topics or matches(topics, c.texts()))
+    ]
     if not wanted:
         return Selection([], 0)
-    liking = preference(wanted, reader, vectors or {})
-    quiet = _quiet_feeds(readable, now)
+    liking = preference([c for c, _ in wanted], reader, vectors or {})
     queues: dict[int | str, list[tuple[float, int, Candidate]]] = {}
-    for c, like in zip(wanted, liking.tolist(), strict=True):
+    for (c, feed), like in zip(wanted, liking.tolist(), strict=True):
         # A quiet feed's story the reader does not dislike keeps its freshness until it is too old to send.
-        score = base_score(c, c.at if lead_feed(c) in quiet and like >= 0 else now) + like
-        queues.setdefault(lead_feed(c), []).append((-score, -c.story_id, c))
+        score = base_score(c, c.at if like >= 0 and feed in quiet else now) + like
+        queues.setdefault(feed, []).append((-score, -c.story_id, c))
     heads: list[tuple[float, int, int | str]] = []
     order = {feed: n for n, feed in enumerate(queues)}
     for feed, queue in queues.items():
-        queue.sort(key=lambda q: (q[0], q[1]))
+        queues[feed] = queue = heapq.nsmallest(limit, queue, key=lambda q: (q[0], q[1]))
         heads.append((queue[0][0], order[feed], feed))
     heapq.heapify(heads)
     taken: dict[int | str, int] = {}
