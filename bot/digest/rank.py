@@ -32,12 +32,12 @@ SOURCE_BONUS = 6.0  # hours per extra feed telling the event (the ranking before
 LANGUAGE_BONUS = 6.0  # hours per extra language it was told in
 WATCH_BONUS = 6.0  # hours when it names someone on the watchlist
 TASTE_HOURS = 36.0
-FEED_TASTE_HOURS = 12.0
+FEED_TASTE_HOURS = 24.0
 PRIOR = 6.0  # votes' worth of indifference the taste is shrunk by
 OPEN_WEIGHT = 0.5  # an opened article, not voted on: half a 👍
 DISLIKE_WEIGHT = 0.25  # a 👎 says less about a topic than a 👍 (the story, the source, the day may be what was wrong)
 MAX_WEIGHT = 2.0  # a group's votes on one story count at most this much
-FEED_STEP = 4.0  # hours a feed's next story loses for each one already taken from it
+FEED_STEP = 2.0  # hours a feed's next story loses for each one already taken from it
 BALANCE_FEEDS = 3  # with this many feeds having candidates, none takes more than a third
 QUIET_PER_DAY = 4  # a feed with at most this many stories a day in the window is quiet
 _HOUR = timedelta(hours=1)
@@ -100,11 +100,14 @@ def preference(candidates: Sequence[Candidate], reader: Reader, vectors: Mapping
     if rated and placed:
         # Centred on the candidates' mean: e5's cosines sit high for any two texts, the differences tell the topic.
         # (The embedders' vectors are L2-normalised already.)
-        pool = np.stack([vectors[candidates[n].story_id] for n in placed])
+        pool = np.array([vectors[candidates[n].story_id] for n in placed])
         centre = pool.mean(axis=0)
         weighed = np.array([weights[i] for i in rated], dtype=pool.dtype)
-        taste = weighed @ _unit(np.stack([vectors[i] for i in rated]) - centre) / total
-        scores[placed] = TASTE_HOURS * (_unit(pool - centre) @ taste)
+        taste = weighed @ _unit(np.array([vectors[i] for i in rated]) - centre) / total
+        # (v - centre) · taste / |v - centre|, without making the centred matrix: one product with the pool.
+        along = pool @ np.stack([centre, taste], axis=1)
+        squares = np.einsum("ij,ij->i", pool, pool) - 2 * along[:, 0] + centre @ centre
+        scores[placed] = TASTE_HOURS * (along[:, 1] - centre @ taste) / np.sqrt(np.maximum(squares, 1e-12))
     feed_sum: dict[int, float] = {}
     feed_count: dict[int, int] = {}
     for story_id, weight in weights.items():
@@ -138,7 +141,8 @@ def select(
     # ones' stories went out earlier.
     counts = Counter(leads)
     limit = max(1, cap // 3) if len(counts) >= BALANCE_FEEDS else cap
-    days = max(1.0, (now - min((c.at for c in readable), default=now)) / timedelta(days=1))
+    oldest = min((c.at for c in readable), default=now)
+    days = max(1.0, (now - oldest) / timedelta(days=1))
     quiet = {feed for feed, count in counts.items() if count <= QUIET_PER_DAY * days}
     wanted = [
         (c, feed)
@@ -148,15 +152,22 @@ def select(
     if not wanted:
         return Selection([], 0)
     liking = preference([c for c, _ in wanted], reader, vectors or {})
+    # Scores in numpy (hours since `now`); a quiet feed's story the reader does not dislike keeps its freshness until
+    # it is too old to send.
+    ages = np.fromiter(((now - c.at) / _HOUR for c, _ in wanted), dtype=np.float64, count=len(wanted))
+    fresh = np.fromiter((feed in quiet for _, feed in wanted), dtype=bool, count=len(wanted)) & (liking >= 0)
+    bonus = np.fromiter((base_score(c, c.at) for c, _ in wanted), dtype=np.float64, count=len(wanted))
+    scores = bonus - np.where(fresh, 0.0, ages) + liking
+    ids = np.fromiter((c.story_id for c, _ in wanted), dtype=np.int64, count=len(wanted))
     queues: dict[int | str, list[tuple[float, int, Candidate]]] = {}
-    for (c, feed), like in zip(wanted, liking.tolist(), strict=True):
-        # A quiet feed's story the reader does not dislike keeps its freshness until it is too old to send.
-        score = base_score(c, c.at if like >= 0 and feed in quiet else now) + like
-        queues.setdefault(feed, []).append((-score, -c.story_id, c))
+    for n in np.lexsort((-ids, -scores)).tolist():  # best first; a tie: the newer id
+        c, feed = wanted[n]
+        queue = queues.setdefault(feed, [])
+        if len(queue) < limit:
+            queue.append((-float(scores[n]), -c.story_id, c))
     heads: list[tuple[float, int, int | str]] = []
     order = {feed: n for n, feed in enumerate(queues)}
     for feed, queue in queues.items():
-        queues[feed] = queue = heapq.nsmallest(limit, queue, key=lambda q: (q[0], q[1]))
         heads.append((queue[0][0], order[feed], feed))
     heapq.heapify(heads)
     taken: dict[int | str, int] = {}

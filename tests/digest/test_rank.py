@@ -61,10 +61,13 @@ def test_importance_more_feeds_more_languages_and_the_watchlist_rank_higher() ->
     now = T0 + timedelta(hours=12)
     plain = story(1, 10, now - timedelta(hours=1))
     told_thrice = story(2, 11, now - timedelta(hours=8), sources=("a", "b", "c"))
-    three_languages = story(3, 12, now - timedelta(hours=8), langs=("de", "en", "it"))
+    three_languages = story(3, 12, now - timedelta(hours=9), langs=("de", "en", "it"))
     watched = story(4, 13, now - timedelta(hours=4), watched=1)
     older = story(5, 14, now - timedelta(hours=5))
-    chosen = select([plain, told_thrice, three_languages, watched, older], delivered=(), topics=(), now=now).chosen
+    # Busy feeds (their earlier stories delivered), so that no story keeps its freshness as a quiet feed's would.
+    earlier = [story(100 * f + n, f, now - timedelta(hours=20)) for f in range(10, 15) for n in range(5)]
+    fresh = [plain, told_thrice, three_languages, watched, older]
+    chosen = select([*fresh, *earlier], delivered={c.story_id for c in earlier}, topics=(), now=now).chosen
     assert [c.story_id for c in chosen] == [2, 3, 4, 1, 5]
 
 
@@ -135,3 +138,12 @@ def test_switched_off_feeds_and_excluded_words_never_appear() -> None:
     # A story some other feed also carries stays: only its muted feed is off.
     shared = story(99, 20, T0, sources=("feed 20", "feed 21"), feeds=(20, 21))
     assert select([shared], delivered=(), topics=(), now=T0, reader=reader).chosen == [shared]
+
+
+def test_with_two_feeds_a_feeds_next_story_yields_to_the_other_feed() -> None:
+    # Two busy feeds (no third: no hard limit), one an hour fresher: the digest still takes from both.
+    now = T0 + timedelta(hours=12)
+    first = [story(n, 1, now - timedelta(minutes=15 * n)) for n in range(10)]
+    second = [story(100 + n, 2, now - timedelta(minutes=60 + 15 * n)) for n in range(10)]
+    chosen = select([*first, *second], delivered=(), topics=(), now=now, cap=6).chosen
+    assert Counter(c.feeds[0] for c in chosen) == {1: 3, 2: 3}
