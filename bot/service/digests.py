@@ -105,7 +105,7 @@ class Digests:
         now = self.ctx.now()
         rows = await self._candidates(now - since, now)
         candidates = await self._made(rows)
-        pool = merge(candidates, await self._clusters(candidates, await self._vectors(candidates)), lang)
+        pool = merge(candidates, await self._clusters(candidates, await self._vectors([c.story_id for c in candidates])), lang)
         chosen = select(pool, delivered=(), topics=(), now=now, cap=self.cap)
         return await self._localize(chosen.chosen, chosen.more, {r.story.id: r for r in rows}, lang, {})
 
@@ -206,7 +206,7 @@ class Digests:
         candidates = await self._made(rows)
         feedback = await self.preferences.feedback([s.id for s in subscriptions])
         rated = {i for f in feedback.values() for i in f.story_feeds}
-        vectors = await self._vectors([*candidates, *(Candidate(i, "", now, (), None) for i in rated)])
+        vectors = await self._vectors([*(c.story_id for c in candidates), *rated])
         groups = await self._clusters(candidates, vectors)
         delivered = await self.ctx.db(self.ctx.store.delivered, [s.id for s in subscriptions], list(by_id))
         items: dict[tuple[int, str, tuple[str, ...]], DigestItem] = {}
@@ -251,9 +251,9 @@ class Digests:
         watchlist = [(w.name, *w.aliases) for w in settings.watchlist]
         return [_candidate(row, watchlist) for row in rows]
 
-    async def _vectors(self, candidates: Sequence[Candidate]) -> dict[int, np.ndarray]:
+    async def _vectors(self, story_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of the configured embedder, of those stories that have one."""
-        return await self.indexing.vectors.get([c.story_id for c in candidates])
+        return await self.indexing.vectors.get(story_ids)
 
     async def _clusters(self, candidates: Sequence[Candidate], vectors: dict[int, np.ndarray]) -> list[list[int]]:
         """The candidates grouped by event (bot.digest.clusters), on their vectors."""

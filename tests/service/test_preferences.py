@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.errors import StaleChoiceError
 from bot.service import Chat
@@ -140,3 +141,16 @@ async def test_the_next_digest_is_balanced_reads_only_feeds_left_on_and_drops_ex
     await service.digests.digest_now(chat, request="3")
     third = "\n".join(world.texts()[sent:])
     assert "Echo story on GPUs" in third and "crypto" not in third.lower()
+
+
+async def test_a_story_naming_someone_on_the_watchlist_leads(world: World, tmp_path: Path) -> None:
+    listing = tmp_path / "feeds.yaml"
+    loaded = yaml.safe_load(listing.read_text())
+    loaded["settings"]["watchlist"] = [{"name": "Mistral AI", "aliases": ["Mistral"]}]
+    listing.write_text(yaml.safe_dump(loaded))
+    chat = Chat(READER, language_code="en")
+    await world.service.subscribers.start(chat)
+    await world.publish([("m", "Mistral ships a model"), ("o", "Another lab ships a model")])  # the same age
+    await world.service.digests.digest_now(chat, request="1")
+    [text] = world.texts()
+    assert text.index("Mistral ships") < text.index("Another lab ships") < text.index("Story B")
