@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 from bot.chat.handling import Asker, lang_of
 from bot.chat.replies import chat_of, deps, send_paced
 from bot.errors import StaleChoiceError, UsageError
-from bot.i18n import Texts, texts
+from bot.i18n import N_, Texts, texts
 from bot.render.settings import (
     PATTERN,
     Choice,
@@ -102,10 +102,12 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     service, chat = deps(context).service, chat_of(update)
-    found = await service.subscribers.get(chat)
-    t = texts(found.lang) if found is not None else await lang_of(update, context)
-    toast, keyboard = t("This button no longer works: send the command again."), None
-    try:
+    refusal = N_("This button no longer works: send the command again.")
+    toast, keyboard = texts("en")(refusal), None
+    try:  # whatever happens from here (a locked database, say), the press is answered once
+        found = await service.subscribers.get(chat)
+        t = texts(found.lang) if found is not None else await lang_of(update, context)
+        toast = t(refusal)
         choice = parse_choice(query.data or "")
         if choice is None or found is None or not found.active:
             return
