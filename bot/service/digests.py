@@ -105,7 +105,9 @@ class Digests:
         now = self.ctx.now()
         rows = await self._candidates(now - since, now)
         candidates = await self._made(rows)
-        pool = merge(candidates, await self._clusters(candidates, await self._vectors([c.story_id for c in candidates])), lang)
+        pool = merge(
+            candidates, await self._clusters(candidates, await self._vectors([c.story_id for c in candidates])), lang
+        )
         chosen = select(pool, delivered=(), topics=(), now=now, cap=self.cap)
         return await self._localize(chosen.chosen, chosen.more, {r.story.id: r for r in rows}, lang, {})
 
