@@ -94,3 +94,7 @@ class PageError(NewsbotError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.url, self.kind, self.detail))
+
+
+class StaleChoiceError(NewsbotError):
+    """A button or a command names a subscription, story or feed that is not (or no longer) there; nothing changed."""

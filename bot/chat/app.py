@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot.chat import admin, handlers, links
+from bot.chat import settings as settings_buttons
 from bot.chat.commands import menu
 from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer, sends_in_flight
@@ -108,6 +109,9 @@ def build_application(service: Service, settings: Settings) -> Application:
     fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, callback in COMMAND_HANDLERS:
         application.add_handler(CommandHandler(name, callback, filters=fresh))
+    application.add_handler(
+        settings_buttons.handler()
+    )  # the settings buttons (data "s…:"); other buttons have their own
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated))
     application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))

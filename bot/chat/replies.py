@@ -79,10 +79,11 @@ async def reply_blocks(
 
 
 async def send_paced(
-    context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, markup: InlineKeyboardMarkup | None = None
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Send one reply under the chat's pacing and the limiter's, retrying once after a short flood wait; a reply
-    that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and a stop is not held up)."""
+    """Send one reply (with its inline keyboard, if any) under the chat's pacing and the limiter's, retrying once
+    after a short flood wait; a reply that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and
+    a stop is not held up)."""
 
     def send() -> Awaitable[object]:
         return context.bot.send_message(
@@ -91,7 +92,7 @@ async def send_paced(
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
             message_thread_id=chat.thread_id or None,
-            reply_markup=markup,
+            reply_markup=reply_markup,
         )
 
     await _paced(context, chat, send)

@@ -11,6 +11,7 @@ from bot.store.feeds import FeedStore
 from bot.store.heartbeats import HeartbeatStore
 from bot.store.outbox import OutboxStore
 from bot.store.pages import PageStore
+from bot.store.preferences import PreferenceStore
 from bot.store.retention import RetentionStore
 from bot.store.search import SearchStore
 from bot.store.stories import StoryStore
@@ -32,8 +33,10 @@ class Store(
     BackupStore,
     RetentionStore,
     PageStore,
+    PreferenceStore,
 ):
-    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention, summarized pages; one connection per thread (see
+    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention,
+    summarized pages, readers' preferences; one connection per thread (see
     StoreBase)."""
 
 

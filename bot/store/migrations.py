@@ -362,5 +362,37 @@ def m0018(db: Database) -> None:
     db.execute("CREATE TABLE model_downloads (process TEXT PRIMARY KEY, state TEXT NOT NULL, at TEXT NOT NULL)")
 
 
+@migrations(name="0020_reader_preferences")
+def m0020(db: Database) -> None:
+    # What a subscription's readers said about stories (each member of a group votes for themself; all of them shape
+    # the group's ranking) and which feeds it switched off. Deleting a story (retention), a subscription (/stop) or a
+    # feed takes its rows with it. One statement at a time: executescript would commit outside the migration.
+    for kind in ("votes", "opens"):
+        value = "value INTEGER NOT NULL CHECK (value IN (-1, 1))," if kind == "votes" else ""
+        db.execute(
+            f"""CREATE TABLE story_{kind} (
+                subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+                user_id INTEGER NOT NULL,
+                story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+                {value}
+                at TEXT NOT NULL,
+                PRIMARY KEY (subscription_id, user_id, story_id)
+            ) WITHOUT ROWID"""
+        )
+        db.execute(f"CREATE INDEX story_{kind}_story ON story_{kind}(story_id)")
+    # A row: this subscription reads nothing from this feed (muted with the button under an article, or switched off
+    # in /sources); no row: the feed is on.
+    db.execute(
+        """CREATE TABLE sources_off (
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            muted INTEGER NOT NULL DEFAULT 0,
+            at TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, feed_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX sources_off_feed ON sources_off(feed_id)")
+
+
 # Later migrations that live in modules of their own register on the same object, in this order.
 import bot.store.migrations_pages  # noqa: E402, F401
