@@ -11,7 +11,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("digest", N_("The news you have not seen, now")),
     ("lang", N_("Your language, e.g. /lang de")),
     ("schedule", N_("Digest times, e.g. /schedule 07:30 Europe/Rome")),
-    ("topics", N_("Only stories about these, e.g. /topics OpenAI, chips")),
+    ("topics", N_("Only stories about these, none with a -word, e.g. /topics OpenAI, chips, -crypto")),
     ("ask", N_("Ask about the stored news, e.g. /ask Who bought what?")),
     ("trends", N_("What the news talks about this week, as a chart")),
     ("summarize", N_("A web page summarized in your language, e.g. /summarize https://example.com/story")),
