@@ -16,6 +16,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -24,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import admin, handlers
+from bot.chat import admin, buttons, handlers
 from bot.chat.commands import menu
 from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer, sends_in_flight
@@ -35,6 +36,7 @@ from bot.chat.transport import AiohttpRequest
 from bot.config import Settings, listen_address
 from bot.errors import ConfigError, NewsbotError
 from bot.i18n import texts
+from bot.render.keyboards import OPEN_PATTERN
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ COMMAND_HANDLERS = (
     ("health", admin.health),
     ("subs", admin.subs),
 )
+# Inline buttons by the prefix of their callback data (bot/render/keyboards.py). Whatever no pattern takes (forged
+# data, a button of an older version) is refused by the last handler: every query is answered once.
+CALLBACK_HANDLERS = ((OPEN_PATTERN, buttons.open_article),)
 
 
 def build_application(service: Service, settings: Settings) -> Application:
@@ -106,6 +111,9 @@ def build_application(service: Service, settings: Settings) -> Application:
     fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, callback in COMMAND_HANDLERS:
         application.add_handler(CommandHandler(name, callback, filters=fresh))
+    for pattern, on_press in CALLBACK_HANDLERS:
+        application.add_handler(CallbackQueryHandler(on_press, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(buttons.refuse))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated))
     application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))
@@ -120,6 +128,7 @@ async def _post_init(application: Application) -> None:
     """Register the command menu: English for every client language without its own, then one per offered language
     in that language (English until it has a catalog), so Telegram shows each user the menu in theirs."""
     bot, service = application.bot, deps_of(application).service
+    service.digests.bot_username = bot.username  # channels' 📖 buttons link to the bot's deep link
     codes = [None, *(await service.engines.config()).languages]  # None: every client language without its own
     for code in codes:
         await bot.set_my_commands(_commands(code), language_code=code)

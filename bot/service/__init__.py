@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
+from bot.service.articles import Articles
 from bot.service.ask import Ask
 from bot.service.backup import Backups
 from bot.service.context import Context
@@ -22,6 +23,7 @@ from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.downloads import DownloadState, ModelDownloads
 from bot.service.engines import Engines
 from bot.service.enrichment import Enrichment, EnrichReport
+from bot.service.feedback import Feedback
 from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
@@ -90,6 +92,9 @@ class Service:
         self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
+        # The buttons' votes and mutes reach the preferences stage through one adapter (None: not wired yet).
+        self.feedback = Feedback(getattr(self, "preferences", None))
+        self.articles = Articles(ctx, self.engines, self.model_work, self.feedback)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling.

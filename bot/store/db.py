@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.articles import ArticleStore
 from bot.store.backup import BackupStore
 from bot.store.digests import DigestStore
 from bot.store.enrichment import EnrichmentStore
@@ -30,8 +31,9 @@ class Store(
     HeartbeatStore,
     BackupStore,
     RetentionStore,
+    ArticleStore,
 ):
-    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention; one connection per thread (see
+    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention, article views; one connection per thread (see
     StoreBase)."""
 
 

@@ -66,7 +66,8 @@ def test_the_migration_keeps_every_vector_its_key_and_its_cascade(tmp_path: Path
 
     store = open_store(path)
     assert store.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0  # the old table's pages handed back
-    assert Path(f"{path}-wal").stat().st_size < 64 * 1024  # and the log that carried the rewrite emptied
+    # and the log that carried the rewrite emptied (the later migrations write a few pages of their own)
+    assert Path(f"{path}-wal").stat().st_size < 128 * 1024 < path.stat().st_size
     assert (
         "WITHOUT ROWID"
         not in store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'story_vectors'").fetchone()[0]
