@@ -79,3 +79,7 @@ class NotSubscribedError(NewsbotError):
 
 class NotChatAdminError(NewsbotError):
     """A group member who is not one of its administrators tried to change the group's subscription."""
+
+
+class StaleChoiceError(NewsbotError):
+    """A button or a command names a subscription, story or feed that is not (or no longer) there; nothing changed."""

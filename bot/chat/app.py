@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot.chat import admin, buttons, handlers
+from bot.chat import settings as settings_buttons
 from bot.chat.commands import menu
 from bot.chat.fairuse import FairUse
 from bot.chat.pacing import ChatPacer, sends_in_flight
@@ -36,7 +37,7 @@ from bot.chat.transport import AiohttpRequest
 from bot.config import Settings, listen_address
 from bot.errors import ConfigError, NewsbotError
 from bot.i18n import texts
-from bot.render.keyboards import OPEN_PATTERN
+from bot.render.keyboards import MUTE_PATTERN, OPEN_PATTERN, VOTE_PATTERN
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,11 @@ COMMAND_HANDLERS = (
 )
 # Inline buttons by the prefix of their callback data (bot/render/keyboards.py). Whatever no pattern takes (forged
 # data, a button of an older version) is refused by the last handler: every query is answered once.
-CALLBACK_HANDLERS = ((OPEN_PATTERN, buttons.open_article),)
+CALLBACK_HANDLERS = (
+    (OPEN_PATTERN, buttons.open_article),
+    (VOTE_PATTERN, buttons.vote),
+    (MUTE_PATTERN, buttons.mute),
+)
 
 
 def build_application(service: Service, settings: Settings) -> Application:
@@ -111,9 +116,10 @@ def build_application(service: Service, settings: Settings) -> Application:
     fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, callback in COMMAND_HANDLERS:
         application.add_handler(CommandHandler(name, callback, filters=fresh))
+    application.add_handler(settings_buttons.handler())  # the settings buttons (data "s…:")
     for pattern, on_press in CALLBACK_HANDLERS:
         application.add_handler(CallbackQueryHandler(on_press, pattern=pattern))
-    application.add_handler(CallbackQueryHandler(buttons.refuse))
+    application.add_handler(CallbackQueryHandler(buttons.refuse))  # last: whatever no handler above takes
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated))
     application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))

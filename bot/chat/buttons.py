@@ -1,5 +1,5 @@
-"""Inline buttons under digests and article views: 📖 opens the whole article, and a last handler refuses whatever
-else is pressed. Callback data is never trusted (bot.render.keyboards reads it): the chat it was pressed in must hold an
+"""Inline buttons under digests and article views: 📖 opens the whole article, 👍 / 👎 / 🔇 under it say what the
+reader thinks of it, and a last handler refuses whatever else is pressed. Callback data is never trusted (bot.render.keyboards reads it): the chat it was pressed in must hold an
 active subscription that the story was delivered to. Every query is answered exactly once, at once; the slow work (a
 translation) comes after the answer."""
 
@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.keyboards import markup
 from bot.chat.replies import chat_of, deps, send_paced
+from bot.errors import StaleChoiceError
 from bot.i18n import Texts, texts
 from bot.render.article import article_messages
 from bot.render.keyboards import feedback_buttons, parse_press, story_link
@@ -136,3 +137,61 @@ async def send_linked_article(
     user = update.effective_user
     viewed = Viewed(sub.id, story_id, user.id if user else sub.chat_id)
     await send_article(context, deps(context).service, chat_of(update), sub, story_id, viewed)
+
+
+async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎 under an article view: the vote of who pressed, for the subscription the view was opened from (a
+    group's too); a second press changes it, and the buttons show the vote now standing."""
+    query, service = update.callback_query, deps(context).service
+    assert query is not None
+    viewed = await _viewed(update, context, "vote")
+    press = parse_press(query.data)
+    if viewed is None or press is None:
+        await refuse(update, context)
+        return
+    t = await _texts_for(update, context)
+    try:
+        await service.preferences.vote(viewed.subscription_id, viewed.user_id, viewed.story_id, press.value)
+    except StaleChoiceError:  # the story or the subscription went since the view was sent
+        await refuse(update, context)
+        return
+    standing = await service.preferences.vote_of(viewed.subscription_id, viewed.user_id, viewed.story_id)
+    await answer(query, t("Noted: more like this.") if standing > 0 else t("Noted: fewer like this."))
+    try:
+        await query.edit_message_reply_markup(markup(feedback_buttons(viewed.story_id, standing, t)))
+    except TelegramError as e:  # "message is not modified": the same vote again
+        log.info("feedback buttons of %s unchanged: %s", viewed.story_id, e)
+
+
+async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🔇 under an article view: the story's feed is muted for the subscription the view was opened from."""
+    query, service = update.callback_query, deps(context).service
+    assert query is not None
+    viewed = await _viewed(update, context, "mute")
+    story = await service.articles.story(viewed.story_id) if viewed is not None else None
+    if viewed is None or story is None or not story.sources:
+        await refuse(update, context)
+        return
+    t = await _texts_for(update, context)
+    source = story.sources[0]
+    try:
+        await service.preferences.mute_feed(viewed.subscription_id, source.feed_id)
+    except StaleChoiceError:
+        await refuse(update, context)
+        return
+    name = source.feed_title or source.feed_url
+    await answer(query, t("{source} is muted here. /sources turns it back on.", source=name[:80]))
+
+
+async def _viewed(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> Viewed | None:
+    """The article view a 👍 👎 🔇 press sits under, if the press is one of ours, for that view's story, pressed by
+    whoever opened it; None for anything else (forged, replayed elsewhere, the subscription stopped)."""
+    query, service = update.callback_query, deps(context).service
+    press = parse_press(query.data if query else None)
+    message, user = query.message if query else None, update.effective_user
+    if press is None or press.kind != kind or message is None or user is None:
+        return None
+    viewed = await service.articles.view_under(message.chat.id, message.message_id)
+    if viewed is None or viewed.story_id != press.story_id or viewed.user_id != user.id:
+        return None
+    return viewed

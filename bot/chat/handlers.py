@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
@@ -17,23 +16,25 @@ from bot.chat.commands import help_text
 from bot.chat.handling import argument, ensure_may_change, guarded, lang_of, subscriber
 from bot.chat.permissions import is_admin
 from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
+from bot.chat.settings import (
+    exclusion_hint,
+    reply_with_keyboard,
+    show_languages,
+    show_schedules,
+    show_topics,
+    source_states,
+)
 from bot.errors import LanguageNotOfferedError, UsageError
 from bot.i18n import Texts, texts
 from bot.render.answer import render_answer
 from bot.render.keyboards import start_story
+from bot.render.settings import language_name, sources_keyboard
 from bot.render.sources import render_sources
+from bot.render.spans import plain
 from bot.render.trends import chart_title, chart_ylabel, trend_blocks
 from bot.service import Subscription
 
 log = logging.getLogger(__name__)
-
-
-def language_name(code: str) -> str:
-    try:
-        name = Locale.parse(code).get_display_name(code) or code
-    except (ValueError, UnknownLocaleError):
-        return code
-    return name[:1].upper() + name[1:]
 
 
 MAX_TREND_DAYS = 30  # /trends DAYS: a chart of more days gets unreadable on a phone
@@ -98,14 +99,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     me, code = await subscriber(update, context), argument(update)
     offered = ", ".join(await me.service.subscribers.languages())
     if not code:
-        name = language_name(me.subscription.lang)
-        text = me.t(
-            "Your language is {name} ({lang}). Change it with /lang CODE; offered: {codes}.",
-            name=name,
-            lang=me.subscription.lang,
-            codes=offered,
-        )
-        await reply(update, context, text)
+        await show_languages(update, context, me)
         return
     await ensure_may_change(update, context)
     try:
@@ -124,10 +118,9 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @guarded
 async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     me, text = await subscriber(update, context), argument(update)
-    t, current = me.t, me.subscription
+    t = me.t
     if not text:
-        now = t("Digests come at {times} ({tz}).", times=", ".join(current.times), tz=current.tz)
-        await reply(update, context, now + " " + t("Change them like this: /schedule 07:30,18:00 Europe/Rome"))
+        await show_schedules(update, context, me)
         return
     await ensure_may_change(update, context)
     try:
@@ -148,25 +141,29 @@ async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @guarded
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    me = await subscriber(update, context)
+    me, text = await subscriber(update, context), argument(update)
     t = me.t
+    if not text:
+        await show_topics(update, context, me)
+        return
     await ensure_may_change(update, context)
     try:
-        sub, previous = await me.service.subscribers.set_topics(me.chat, argument(update))
+        sub, _ = await me.service.subscribers.set_topics(me.chat, text)
     except UsageError:
-        await reply(
-            update,
-            context,
-            t("Topics are words or phrases separated by commas (at most 20). Example: /topics OpenAI, open source"),
-        )
+        usage = t("Topics are words or phrases separated by commas (at most 20). Example: /topics OpenAI, open source")
+        await reply(update, context, usage + "\n" + exclusion_hint(t))
         return
-    if sub.topics:
-        text = t("Done: you get only stories about {topics}.", topics=", ".join(sub.topics))
-    elif previous:
-        text = t("Topics cleared: you get every story (before: {topics}).", topics=", ".join(previous))
+    wanted = ", ".join(topic for topic in sub.topics if not topic.startswith("-"))
+    unwanted = ", ".join(topic[1:] for topic in sub.topics if topic.startswith("-"))
+    if wanted and unwanted:
+        done = t(
+            "Done: you get only stories about {topics}, except those mentioning {words}.", topics=wanted, words=unwanted
+        )
+    elif unwanted:
+        done = t("Done: you get every story except those mentioning {words}.", words=unwanted)
     else:
-        text = t("You get every story. To narrow them: /topics OpenAI, open source")
-    await reply(update, context, text)
+        done = t("Done: you get only stories about {topics}.", topics=wanted)
+    await reply(update, context, done)
 
 
 async def within_fair_use(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -202,9 +199,20 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @guarded
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    feeds = [s for s in await deps(context).service.feeds.sources() if s.enabled]
+    """The feeds stories come from; for a subscriber, with a button per feed that switches it on or off for them."""
+    service = deps(context).service
+    feeds = [s for s in await service.feeds.sources() if s.enabled]
     listed = [(s.name, s.url, s.lang) for s in feeds]
-    await reply_blocks(update, context, render_sources(listed, await lang_of(update, context)))
+    found = await service.subscribers.get(chat_of(update))
+    if found is None or not found.active or not feeds:
+        await reply_blocks(update, context, render_sources(listed, await lang_of(update, context)))
+        return
+    me = await subscriber(update, context)
+    blocks = [
+        *render_sources(listed, me.t),
+        plain(me.t("Press a source to switch it off or on: ✅ on, ⬜ off, 🔇 muted.")),
+    ]
+    await reply_with_keyboard(update, context, blocks, sources_keyboard(await source_states(me)))
 
 
 @guarded

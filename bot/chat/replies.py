@@ -70,11 +70,11 @@ async def reply_blocks(update: Update, context: ContextTypes.DEFAULT_TYPE, block
 
 
 async def send_paced(
-    context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, keyboard: InlineKeyboardMarkup | None = None
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """Send one reply under the chat's pacing and the limiter's, retrying once after a short flood wait; a reply
-    that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and a stop is not held up). The
-    message sent, or None."""
+    """Send one reply (with its inline keyboard, if any) under the chat's pacing and the limiter's, retrying once
+    after a short flood wait; a reply that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and
+    a stop is not held up). The message sent, or None."""
 
     def send() -> Awaitable[Message]:
         return context.bot.send_message(
@@ -83,7 +83,7 @@ async def send_paced(
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
             message_thread_id=chat.thread_id or None,
-            reply_markup=keyboard,
+            reply_markup=reply_markup,
         )
 
     sent = await _paced(context, chat, send)

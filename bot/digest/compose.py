@@ -1,13 +1,12 @@
-"""What goes into one subscriber's digest: the stories they have not received that match their topics, ranked
-newer and multi-source first, capped. Pure: data and `now` in, a selection out."""
+"""A digest's material: the candidate stories (one per event, bot.digest.rank chooses among them), the items a reader
+sees, short summaries. Pure: data in, data out."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot.digest.topics import matches
 from summarizer.chunking import split_sentences
 
 DEFAULT_CAP = 15
@@ -15,8 +14,6 @@ DEFAULT_CAP = 15
 # catch-up digest of the last few days, not of everything since).
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 MAX_AGE = timedelta(days=3)
-# Each source beyond the first counts as this much fresher: a story three feeds carry outranks a newer lone one.
-SOURCE_BONUS = timedelta(hours=6)
 SUMMARY_SENTENCES = 3
 
 
@@ -38,6 +35,8 @@ class Candidate:
     source_links: tuple[str | None, ...] = ()
     langs: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    feeds: tuple[int, ...] = ()  # ids of the feeds carrying it (a cluster's: every member's), the first feed first
+    watched: int = 0  # how many watchlist names it mentions
 
     def texts(self) -> list[str]:
         """What a topic is matched against: the title as published, the English title and summary (a cluster's:
@@ -52,20 +51,6 @@ class Candidate:
 class Selection:
     chosen: list[Candidate]
     more: int  # matching stories left out by the cap
-
-
-def select(
-    candidates: Sequence[Candidate],
-    *,
-    delivered: Collection[int],
-    topics: Sequence[str],
-    now: datetime,
-    cap: int = DEFAULT_CAP,
-) -> Selection:
-    """The stories for one digest: not yet delivered, matching a topic (if any), best first, at most `cap`."""
-    wanted = [c for c in candidates if not any(i in delivered for i in c.story_ids()) and matches(topics, c.texts())]
-    wanted.sort(key=lambda c: (now - c.at - SOURCE_BONUS * (len(c.sources) - 1), -c.story_id))
-    return Selection(wanted[:cap], max(0, len(wanted) - cap))
 
 
 def merge(candidates: Sequence[Candidate], groups: Sequence[Sequence[int]], lang: str) -> list[Candidate]:
@@ -84,7 +69,9 @@ def merge(candidates: Sequence[Candidate], groups: Sequence[Sequence[int]], lang
         others = sorted((c for c in members if c is not lead), key=lambda c: (c.at, c.story_id))
         sources = list(lead.sources)
         links: list[str | None] = [None] * len(lead.sources)
+        feeds = list(lead.feeds)
         for other in others:
+            feeds += [f for f in other.feeds if f not in feeds]
             for name in other.sources:
                 if name not in sources:
                     sources.append(name)
@@ -98,6 +85,8 @@ def merge(candidates: Sequence[Candidate], groups: Sequence[Sequence[int]], lang
                 members=(lead.story_id, *(c.story_id for c in others)),
                 langs=tuple(sorted({c.lang for c in members if c.lang and c.lang != "und"})),
                 related=tuple(t for c in others for t in c.texts()),
+                feeds=tuple(feeds),
+                watched=max(c.watched for c in members),
             )
         )
     return merged

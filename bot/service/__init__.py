@@ -23,7 +23,6 @@ from bot.service.digests import Digests, Queued, RoundReport
 from bot.service.downloads import DownloadState, ModelDownloads
 from bot.service.engines import Engines
 from bot.service.enrichment import Enrichment, EnrichReport
-from bot.service.feedback import Feedback
 from bot.service.feeds import Feeds, ImportReport, Source
 from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
@@ -31,6 +30,7 @@ from bot.service.ingest import FeedResult, Ingest
 from bot.service.localize import Localize, Localized
 from bot.service.model_work import ModelThread
 from bot.service.notices import Notices
+from bot.service.preferences import Preferences, SourceSetting
 from bot.service.retention import Retention
 from bot.service.stories import Stories
 from bot.service.subscribers import Chat, Started, Subscribers
@@ -56,6 +56,7 @@ __all__ = [
     "RoundReport",
     "Service",
     "Source",
+    "SourceSetting",
     "Started",
     "StoryRow",
     "Subscription",
@@ -83,8 +84,9 @@ class Service:
         self.localize = Localize(ctx, self.engines, self.model_work)
         self.stories = Stories(ctx)
         self.subscribers = Subscribers(ctx, self.engines)
+        self.preferences = Preferences(ctx, self.feeds)
         self.indexing = Indexing(ctx, embedder or make_embedder(ctx.settings.embedder), ctx.settings.embedder)
-        self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing)
+        self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing, self.preferences)
         self.delivery = Delivery(ctx, self.subscribers)
         self.downloads = ModelDownloads(ctx, self.engines)
         self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)
@@ -92,9 +94,7 @@ class Service:
         self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
-        # The buttons' votes and mutes reach the preferences stage through one adapter (None: not wired yet).
-        self.feedback = Feedback(getattr(self, "preferences", None))
-        self.articles = Articles(ctx, self.engines, self.model_work, self.feedback)
+        self.articles = Articles(ctx, self.engines, self.model_work, self.preferences)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling.

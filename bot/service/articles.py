@@ -5,15 +5,16 @@ callback names a story, and who pressed may not be owed it."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.errors import ModelError
+from bot.errors import ModelError, StaleChoiceError
 from bot.feeds.parse import is_teaser
 from bot.service.context import Context
 from bot.service.engines import Engines
-from bot.service.feedback import Feedback
 from bot.service.model_work import ModelWork, Priority, TranslateJob
+from bot.service.preferences import Preferences
 from bot.store.rows import StoryRow
 from summarizer.errors import EngineError
 from summarizer.models import no_path, translation_route
@@ -46,11 +47,11 @@ class Viewed:
 
 
 class Articles:
-    def __init__(self, ctx: Context, engines: Engines, model_work: ModelWork, feedback: Feedback) -> None:
+    def __init__(self, ctx: Context, engines: Engines, model_work: ModelWork, preferences: Preferences) -> None:
         self.ctx = ctx
         self.engines = engines
         self.model_work = model_work
-        self.feedback = feedback
+        self.preferences = preferences
 
     async def story(self, story_id: int) -> StoryRow | None:
         return await self.ctx.db(self.ctx.store.get_story, story_id)
@@ -145,11 +146,12 @@ class Articles:
         )
 
     async def vote_of(self, viewed: Viewed) -> int:
-        return await self.feedback.vote_of(viewed.subscription_id, viewed.user_id, viewed.story_id)
+        return await self.preferences.vote_of(viewed.subscription_id, viewed.user_id, viewed.story_id)
 
     async def opened(self, viewed: Viewed) -> None:
-        """Opening an article is a mild liking of it."""
-        await self.feedback.opened(viewed.subscription_id, viewed.user_id, viewed.story_id)
+        """Opening an article is a mild liking of it (nothing, when the story or subscription went meanwhile)."""
+        with contextlib.suppress(StaleChoiceError):
+            await self.preferences.opened(viewed.subscription_id, viewed.user_id, viewed.story_id)
 
     async def view_under(self, chat_id: int, message_id: int) -> Viewed | None:
         """The article view that message ends (its subscription still active), or None: a forged or stale press."""

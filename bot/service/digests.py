@@ -9,12 +9,16 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from bot.digest.clusters import THRESHOLD, clusters
-from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, merge, select, short_summary
+from bot.digest.compose import MAX_AGE, Candidate, Digest, DigestItem, merge, short_summary
+from bot.digest.rank import Reader, select, shown
 from bot.digest.schedule import last_slot, next_slot
+from bot.digest.topics import mentions
 from bot.errors import NewsbotError
 from bot.i18n import texts
 from bot.render.digest import Message, digest_messages
@@ -22,6 +26,7 @@ from bot.render.keyboards import keyboard_json
 from bot.service.context import Context
 from bot.service.indexing import Indexing
 from bot.service.localize import Localize
+from bot.service.preferences import Preferences
 from bot.service.subscribers import Chat, Subscribers, schedule_of
 from bot.store.base import iso
 from bot.store.rows import CandidateRow, NewDigest, Subscription
@@ -77,9 +82,17 @@ class KeyedLocks:
 
 
 class Digests:
-    def __init__(self, ctx: Context, subscribers: Subscribers, localize: Localize, indexing: Indexing) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        subscribers: Subscribers,
+        localize: Localize,
+        indexing: Indexing,
+        preferences: Preferences,
+    ) -> None:
         self.ctx = ctx
         self.subscribers = subscribers
+        self.preferences = preferences
         self.localize = localize
         self.indexing = indexing
         self._composing = KeyedLocks()  # one digest at a time per subscriber
@@ -95,8 +108,10 @@ class Digests:
         """The digest a new subscriber reading `lang` would get now, covering `since` (nothing is recorded)."""
         now = self.ctx.now()
         rows = await self._candidates(now - since, now)
-        candidates = [_candidate(r) for r in rows]
-        pool = merge(candidates, await self._clusters(candidates), lang)
+        candidates = await self._made(rows)
+        pool = merge(
+            candidates, await self._clusters(candidates, await self._vectors([c.story_id for c in candidates])), lang
+        )
         chosen = select(pool, delivered=(), topics=(), now=now, cap=self.cap)
         return await self._localize(chosen.chosen, chosen.more, {r.story.id: r for r in rows}, lang, {})
 
@@ -190,21 +205,35 @@ class Digests:
         windows = {s.id: max(datetime.fromisoformat(s.window_start), now - MAX_AGE) for s in subscriptions}
         rows = await self._candidates(min(windows.values()), now)
         by_id = {row.story.id: row for row in rows}
-        candidates = [_candidate(row) for row in rows]
-        groups = await self._clusters(candidates)
+        candidates = await self._made(rows)
+        feedback = await self.preferences.feedback([s.id for s in subscriptions])
+        rated = {i for f in feedback.values() for i in f.story_feeds}
+        vectors = await self._vectors([*(c.story_id for c in candidates), *rated])
+        groups = await self._clusters(candidates, vectors)
         delivered = await self.ctx.db(self.ctx.store.delivered, [s.id for s in subscriptions], list(by_id))
         items: dict[tuple[int, str, tuple[str, ...]], DigestItem] = {}
         rendered: dict[tuple[str, tuple[int, ...], int, str | None], list[Message]] = {}
-        pools: dict[tuple[str, datetime], list[Candidate]] = {}
+        pools: dict[tuple[str, datetime, frozenset[int]], list[Candidate]] = {}
         results: list[tuple[Digest, list[Message]] | None] = []
         for subscription in subscriptions:
-            since = windows[subscription.id]
-            if (subscription.lang, since) not in pools:
-                window = [c for c in candidates if datetime.fromisoformat(by_id[c.story_id].story.created_at) >= since]
-                pools[subscription.lang, since] = merge(window, groups, subscription.lang)
-            pool = pools[subscription.lang, since]
+            since, said = windows[subscription.id], feedback[subscription.id]
+            reader = Reader(frozenset(said.off), said.votes, said.opened, said.story_feeds)
+            key = (subscription.lang, since, reader.off)
+            if key not in pools:
+                window = [
+                    c
+                    for c in candidates
+                    if datetime.fromisoformat(by_id[c.story_id].story.created_at) >= since and shown(c, reader.off)
+                ]
+                pools[key] = merge(window, groups, subscription.lang)
             chosen = select(
-                pool, delivered=delivered[subscription.id], topics=subscription.topics, now=now, cap=self.cap
+                pools[key],
+                delivered=delivered[subscription.id],
+                topics=subscription.topics,
+                now=now,
+                cap=self.cap,
+                reader=reader,
+                vectors=vectors,
             )
             try:
                 digest = await self._localize(chosen.chosen, chosen.more, by_id, subscription.lang, items)
@@ -220,13 +249,22 @@ class Digests:
             results.append((digest, rendered[shape]))
         return results
 
-    async def _clusters(self, candidates: Sequence[Candidate]) -> list[list[int]]:
-        """The candidates grouped by event (bot.digest.clusters), on the stored vectors of the configured embedder."""
+    async def _made(self, rows: Sequence[CandidateRow]) -> list[Candidate]:
+        """The candidates, each with how many watchlist names it mentions."""
+        settings = (await self.preferences.feeds.sync()).settings
+        watchlist = [(w.name, *w.aliases) for w in settings.watchlist]
+        return [_candidate(row, watchlist) for row in rows]
+
+    async def _vectors(self, story_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of the configured embedder, of those stories that have one."""
+        return await self.indexing.vectors.get(story_ids)
+
+    async def _clusters(self, candidates: Sequence[Candidate], vectors: dict[int, np.ndarray]) -> list[list[int]]:
+        """The candidates grouped by event (bot.digest.clusters), on their vectors."""
         threshold = THRESHOLD.get(self.indexing.key)
         if threshold is None:  # an embedder nobody tuned a threshold for: every story stands alone
             return [[c.story_id] for c in candidates]
         ids = [c.story_id for c in candidates]
-        vectors = await self.indexing.vectors.get(ids)
         at = {c.story_id: c.at for c in candidates}
         return clusters(ids, vectors, at, threshold=threshold, feeds={c.story_id: c.sources for c in candidates})
 
@@ -284,13 +322,13 @@ def _new_digest(
     )
 
 
-def _candidate(row: CandidateRow) -> Candidate:
+def _candidate(row: CandidateRow, watchlist: Sequence[Sequence[str]]) -> Candidate:
     story = row.story
     stored = datetime.fromisoformat(story.created_at)
     published = datetime.fromisoformat(story.published) if story.published else None
     # A publication date after the story was stored is a feed's mistake (time zones, future-dated posts).
     at = published if published is not None and published <= stored else stored
-    return Candidate(
+    made = Candidate(
         story_id=story.id,
         title=story.title,
         at=at,
@@ -299,4 +337,6 @@ def _candidate(row: CandidateRow) -> Candidate:
         lang=story.lang,
         title_en=story.title_en,
         summary_en=story.summary_en,
+        feeds=row.feeds,
     )
+    return replace(made, watched=mentions(watchlist, made.texts())) if watchlist else made

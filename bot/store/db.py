@@ -11,6 +11,7 @@ from bot.store.enrichment import EnrichmentStore
 from bot.store.feeds import FeedStore
 from bot.store.heartbeats import HeartbeatStore
 from bot.store.outbox import OutboxStore
+from bot.store.preferences import PreferenceStore
 from bot.store.retention import RetentionStore
 from bot.store.search import SearchStore
 from bot.store.stories import StoryStore
@@ -31,9 +32,10 @@ class Store(
     HeartbeatStore,
     BackupStore,
     RetentionStore,
+    PreferenceStore,
     ArticleStore,
 ):
-    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention, article views; one connection per thread (see
+    """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention, readers' preferences, article views; one connection per thread (see
     StoreBase)."""
 
 

@@ -39,30 +39,34 @@ class DigestStore(StoreBase):
             ).fetchall()
             stories = [story_row(row) for row in rows]
             names = self._source_names(conn, [s.id for s in stories])
-        return [CandidateRow(story, *names.get(story.id, ((), None))) for story in stories]
+        return [CandidateRow(story, *names.get(story.id, ((), None, ()))) for story in stories]
 
     @staticmethod
     def _source_names(
         conn: sqlite3.Connection, story_ids: Sequence[int]
-    ) -> dict[int, tuple[tuple[str, ...], str | None]]:
-        """story id -> (its feeds' names, first feed first; the first feed's language hint)."""
+    ) -> dict[int, tuple[tuple[str, ...], str | None, tuple[int, ...]]]:
+        """story id -> (its feeds' names, first feed first; the first feed's language hint; the feeds' ids)."""
         names: dict[int, list[str]] = {}
         hints: dict[int, str | None] = {}
+        ids: dict[int, list[int]] = {}
         for chunk in chunks(story_ids):
             marks = ",".join("?" * len(chunk))
             cursor = conn.execute(
                 f"""
-                SELECT src.story_id, coalesce(f.title, f.feed_title, f.url), coalesce(f.lang, f.feed_lang) FROM story_sources src
+                SELECT src.story_id, coalesce(f.title, f.feed_title, f.url), coalesce(f.lang, f.feed_lang), f.id
+                FROM story_sources src
                 JOIN feeds f ON f.id = src.feed_id WHERE src.story_id IN ({marks}) ORDER BY src.id
                 """,
                 list(chunk),
             )
-            for story_id, name, hint in cursor.fetchall():
+            for story_id, name, hint, feed_id in cursor.fetchall():
                 found = names.setdefault(story_id, [])
                 hints.setdefault(story_id, hint)
                 if name not in found:
                     found.append(name)
-        return {story_id: (tuple(found), hints[story_id]) for story_id, found in names.items()}
+                if feed_id not in (carried := ids.setdefault(story_id, [])):
+                    carried.append(feed_id)
+        return {story_id: (tuple(found), hints[story_id], tuple(ids[story_id])) for story_id, found in names.items()}
 
     def delivered(self, subscription_ids: Sequence[int], story_ids: Sequence[int]) -> dict[int, set[int]]:
         """subscription id -> the ids among `story_ids` it already got."""

@@ -394,3 +394,41 @@ def m0019(db: Database) -> None:
         ALTER TABLE outbox ADD COLUMN reply_markup TEXT;
         """
     )
+
+
+@migrations(name="0020_reader_preferences")
+def m0020(db: Database) -> None:
+    # What a subscription's readers said about stories (each member of a group votes for themself; all of them shape
+    # the group's ranking) and which feeds it switched off. Deleting a story (retention), a subscription (/stop) or a
+    # feed takes its rows with it.
+    db.executescript(
+        """
+        CREATE TABLE story_votes (
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+            at TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, user_id, story_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX story_votes_story ON story_votes(story_id);
+        CREATE TABLE story_opens (
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, user_id, story_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX story_opens_story ON story_opens(story_id);
+        -- A row: this subscription reads nothing from this feed (muted with the button under an article, or switched
+        -- off in /sources); no row: the feed is on.
+        CREATE TABLE sources_off (
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            muted INTEGER NOT NULL DEFAULT 0,
+            at TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, feed_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX sources_off_feed ON sources_off(feed_id);
+        """
+    )

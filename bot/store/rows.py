@@ -204,6 +204,7 @@ class CandidateRow:
     story: StoryRow
     sources: tuple[str, ...]  # feed names, first feed first
     lang_hint: str | None = None  # the first feed's language (feeds.yaml, else its own), until the story's is detected
+    feeds: tuple[int, ...] = ()  # feed ids, first feed first
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from tests.chat.test_groups import make_due
 from tests.fakebotapi import FakeBotAPI, Sent
 from tests.httpserver import FeedServer, Route
 from tests.pages import read_italian_article
+from tests.service.test_enrichment_retries import rss
 from tests.tinymodels import TinyModels
 
 
@@ -220,3 +221,67 @@ async def test_in_a_group_the_article_goes_private_and_a_channel_links_to_it(
         await make_due(world, Chat(channel))
         [post] = await world.until(lambda: api.messages_to(channel)[1:] or None)
         assert open_buttons(post) == [{"text": "📖 1", "url": link}]  # a channel post has no presser to answer
+
+
+async def test_votes_under_an_article_and_muting_its_feed(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.routes["/wire"] = Route(body=rss([("w1", "Wire story one")]))
+    feed_server.routes["/echo"] = Route(body=rss([("e1", "Echo story one")]))
+    feeds = [
+        {"url": feed_server.url("/wire"), "title": "Wire", "lang": "en"},
+        {"url": feed_server.url("/echo"), "title": "Echo", "lang": "en"},
+    ]
+
+    async def publish(items: dict[str, list[tuple[str, str]]]) -> None:
+        for path, listed in items.items():
+            feed_server.routes[path] = Route(body=rss(listed))
+        await world.service.ingest.poll(force=True)
+        await world.service.enrichment.enrich()
+
+    async with running_bot(tmp_path, feed_server, feeds=feeds) as world:
+        await world.say(60, "/start")
+        await publish({})
+        [digest] = await digest_of(world, 60)
+        wire = world.service.store.get_story("https://news.example/w1")
+        assert wire is not None
+        before = len(world.api.messages_to(60))
+        await press(world, 60, digest.message_id, f"a:{wire.id}")
+        [view] = await world.until(lambda: _view(world, 60, before))
+        await world.until(lambda: world.service.store.db.execute("SELECT count(*) FROM article_views").fetchone()[0])
+        assert _labels(world, view) == ["👍", "👎", "🔇 Fewer from this source"]
+        opens = await world.until(lambda: world.service.store.db.execute("SELECT story_id FROM story_opens").fetchall())
+        assert opens == [(wire.id,)]  # opening it counts as a mild liking
+
+        up = await press(world, 60, view.message_id, f"v:{wire.id}:+1")
+        assert world.api.answered(up)[0]["text"] == "Noted: more like this."
+        await world.until(lambda: _labels(world, view)[0] == "👍 ✓")
+        down = await press(world, 60, view.message_id, f"v:{wire.id}:-1")
+        assert world.api.answered(down)[0]["text"] == "Noted: fewer like this."
+        await world.until(lambda: _labels(world, view)[:2] == ["👍", "👎 ✓"])
+        votes = world.service.store.db.execute("SELECT story_id, user_id, value FROM story_votes").fetchall()
+        assert votes == [(wire.id, 60, -1)]  # one vote, the last one
+        refusal = "This button no longer works here."
+        for chat_id, message_id, data in [
+            (60, digest.message_id, f"v:{wire.id}:+1"),  # under the digest, not under an article view
+            (60, view.message_id, f"v:{wire.id + 1}:+1"),  # another story than the view's
+            (61, view.message_id, f"v:{wire.id}:+1"),  # another chat
+            (60, view.message_id, f"m:{wire.id + 1}"),
+        ]:
+            forged = await press(world, chat_id, message_id, data)
+            assert [a.get("text") for a in world.api.answered(forged)] == [refusal], data
+        assert world.service.store.db.execute("SELECT value FROM story_votes").fetchall() == [(-1,)]
+
+        muted = await press(world, 60, view.message_id, f"m:{wire.id}")
+        assert world.api.answered(muted)[0]["text"] == "Wire is muted here. /sources turns it back on."
+        await publish({"/wire": [("w2", "Wire story two")], "/echo": [("e2", "Echo story two")]})
+        [after] = await digest_of(world, 60)
+        assert "Echo story two" in after.visible and "Wire story two" not in after.visible
+        [sources] = await world.say(60, "/sources")
+        [toggle] = [b for row in sources.reply_markup["inline_keyboard"] for b in row if "Wire" in b["text"]]
+        await press(world, 60, sources.message_id, toggle["callback_data"])
+        await publish({"/wire": [("w3", "Wire story three")]})
+        [back] = await digest_of(world, 60)
+        assert "Wire story three" in back.visible  # on again
+
+
+def _labels(world: BotWorld, sent: Sent) -> list[str]:
+    return [b["text"] for row in world.api.keyboard(sent.chat_id, sent.message_id) for b in row]

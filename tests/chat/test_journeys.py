@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.chat.commands import help_text, menu
-from bot.chat.handlers import language_name
 from bot.digest.compose import short_summary
 from bot.i18n import texts
+from bot.render.settings import language_name
 from bot.store.base import iso
 from summarizer.engine import make_engine
 from tests.chat.harness import running_bot

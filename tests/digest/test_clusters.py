@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bot.digest.clusters import clusters
-from bot.digest.compose import Candidate, Digest, DigestItem, merge, select
+from bot.digest.compose import Candidate, Digest, DigestItem, merge
+from bot.digest.rank import select
 from bot.i18n import texts
 from bot.render.digest import render_digest
 from tests.telegram_html import parse
