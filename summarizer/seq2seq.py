@@ -3,12 +3,13 @@ pivot translation; a backend module (transformers, ctranslate2) only loads a mod
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from summarizer.chunking import chunk_sentences, fit_sentences, split_sentences, token_batches
@@ -25,6 +26,27 @@ _UNSPACED_LANGUAGES = frozenset({"ja", "zh"})
 WEAK_DETECTION = 0.5
 # Cross-attention caches grow with batch × beams × input tokens: two full DistilBART inputs at 4 beams hold ~0.4 GB.
 _SUMMARY_BATCH_INPUT_TOKENS = 2048
+
+
+_yield = threading.local()
+
+
+@contextlib.contextmanager
+def between_batches(hook: Callable[[], None]) -> Iterator[None]:
+    """While inside, `hook` runs on this thread before each generation batch: where a caller with more urgent work for
+    the same cores (a reader waiting) can do it without waiting for the whole call. The engine knows nothing of it."""
+    previous = getattr(_yield, "hook", None)
+    _yield.hook = hook
+    try:
+        yield
+    finally:
+        _yield.hook = previous
+
+
+def yield_point() -> None:
+    hook = getattr(_yield, "hook", None)
+    if hook is not None:
+        hook()
 
 
 class Seq2SeqModel(ABC):
@@ -62,12 +84,13 @@ class Seq2SeqModel(ABC):
     def generate_batches(
         self, batches: Sequence[Sequence[str]], *, beams: int, lengths: Sequence[tuple[int, int]]
     ) -> list[list[str]]:
-        """`generate` for each batch with its (min, max) new tokens, in order; a backend that can run batches side by
-        side overrides it."""
-        return [
-            self.generate(batch, beams=beams, min_new_tokens=low, max_new_tokens=high)
-            for batch, (low, high) in zip(batches, lengths, strict=True)
-        ]
+        """`generate` for each batch with its (min, max) new tokens, in order, with a yield point before each; a
+        backend that can run batches side by side overrides it."""
+        outputs = []
+        for batch, (low, high) in zip(batches, lengths, strict=True):
+            yield_point()
+            outputs.append(self.generate(batch, beams=beams, min_new_tokens=low, max_new_tokens=high))
+        return outputs
 
 
 class Seq2SeqEngine(ABC):
@@ -305,6 +328,7 @@ def _scatter(
 ) -> list[str]:
     """Generate for index batches of `texts` (each with its (min, max) new tokens); outputs back in text order."""
     outputs = [""] * len(texts)
+    yield_point()  # a backend that runs its batches side by side yields here only
     done = model.generate_batches([[texts[i] for i in batch] for batch in batches], beams=beams, lengths=lengths)
     for batch, generated in zip(batches, done, strict=True):
         for index, output in zip(batch, generated, strict=True):

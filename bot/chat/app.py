@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import admin, handlers, links
+from bot.chat import admin, buttons, handlers, links
 from bot.chat import settings as settings_buttons
 from bot.chat.commands import menu
 from bot.chat.fairuse import FairUse
@@ -37,6 +37,7 @@ from bot.chat.transport import AiohttpRequest
 from bot.config import Settings, listen_address
 from bot.errors import ConfigError, NewsbotError
 from bot.i18n import texts
+from bot.render.keyboards import MUTE_PATTERN, OPEN_PATTERN, VOTE_PATTERN
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,14 @@ COMMAND_HANDLERS = (
     ("resumefeed", admin.resumefeed),
     ("health", admin.health),
     ("subs", admin.subs),
+)
+# Inline buttons by the prefix of their callback data (bot/render/keyboards.py). Whatever no pattern takes (forged
+# data, a button of an older version) is refused by the last handler: every query is answered once.
+CALLBACK_HANDLERS = (
+    (OPEN_PATTERN, buttons.open_article),
+    (VOTE_PATTERN, buttons.vote),
+    (MUTE_PATTERN, buttons.mute),
+    (r"^p:", links.read_page),  # the 📖 under a summarized page
 )
 
 
@@ -109,9 +118,10 @@ def build_application(service: Service, settings: Settings) -> Application:
     fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
     for name, callback in COMMAND_HANDLERS:
         application.add_handler(CommandHandler(name, callback, filters=fresh))
-    application.add_handler(
-        settings_buttons.handler()
-    )  # the settings buttons (data "s…:"); other buttons have their own
+    application.add_handler(settings_buttons.handler())  # the settings buttons (data "s…:")
+    for pattern, on_press in CALLBACK_HANDLERS:
+        application.add_handler(CallbackQueryHandler(on_press, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(buttons.refuse))  # last: whatever no handler above takes
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.migrated))
     application.add_handler(ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.COMMAND & fresh, handlers.unknown_command))
@@ -119,7 +129,6 @@ def build_application(service: Service, settings: Settings) -> Application:
     # A private message that is only a link is a page to summarize; any other is a question (the first match wins).
     application.add_handler(MessageHandler(private_text & filters.Regex(links.LINK_ONLY), links.summarize))
     application.add_handler(MessageHandler(private_text, handlers.ask))
-    application.add_handler(CallbackQueryHandler(links.read_page, pattern=r"^p:"))
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -128,6 +137,7 @@ async def _post_init(application: Application) -> None:
     """Register the command menu: English for every client language without its own, then one per offered language
     in that language (English until it has a catalog), so Telegram shows each user the menu in theirs."""
     bot, service = application.bot, deps_of(application).service
+    service.digests.bot_username = bot.username  # channels' 📖 buttons link to the bot's deep link
     codes = [None, *(await service.engines.config()).languages]  # None: every client language without its own
     for code in codes:
         await bot.set_my_commands(_commands(code), language_code=code)

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
+from bot.chat.buttons import send_linked_article
 from bot.chat.commands import help_text
 from bot.chat.handling import argument, ensure_may_change, guarded, lang_of, subscriber
 from bot.chat.permissions import is_admin
@@ -26,6 +27,7 @@ from bot.chat.settings import (
 from bot.errors import LanguageNotOfferedError, UsageError
 from bot.i18n import Texts, texts
 from bot.render.answer import render_answer
+from bot.render.keyboards import start_story
 from bot.render.settings import language_name, sources_keyboard
 from bot.render.sources import render_sources
 from bot.render.spans import plain
@@ -54,6 +56,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     service = deps(context).service
     started = await service.subscribers.start(chat_of(update))
     t, sub = texts(started.subscription.lang), started.subscription
+    story_id = start_story(argument(update)) if sub.kind == "private" else None
+    if story_id is not None and started.status == "already":  # a deep link to a story: the article is the answer
+        await send_linked_article(update, context, sub, story_id)
+        return
     if started.status == "already":
         lines = [t("You are already subscribed.") + " " + settings_line(t, sub), t("/help lists what you can change.")]
     else:
@@ -68,6 +74,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             t("/digest sends the latest news now; /help lists everything."),
         ]
     await reply(update, context, "\n".join(lines))
+    if story_id is not None:
+        await send_linked_article(update, context, sub, story_id)
 
 
 @guarded

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -80,12 +80,12 @@ async def reply_blocks(
 
 async def send_paced(
     context: ContextTypes.DEFAULT_TYPE, chat: Chat, message: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> None:
+) -> Message | None:
     """Send one reply (with its inline keyboard, if any) under the chat's pacing and the limiter's, retrying once
     after a short flood wait; a reply that cannot go out within MAX_REPLY_WAIT is dropped (the user has moved on, and
-    a stop is not held up)."""
+    a stop is not held up). The message sent, or None."""
 
-    def send() -> Awaitable[object]:
+    def send() -> Awaitable[Message]:
         return context.bot.send_message(
             chat.chat_id,
             message,
@@ -95,7 +95,8 @@ async def send_paced(
             reply_markup=reply_markup,
         )
 
-    await _paced(context, chat, send)
+    sent = await _paced(context, chat, send)
+    return sent if isinstance(sent, Message) else None
 
 
 async def reply_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, png: bytes, caption: str) -> None:
@@ -114,27 +115,32 @@ async def reply_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, png: b
     await _paced(context, chat, send)
 
 
-async def _paced(context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Callable[[], Awaitable[object]]) -> None:
+async def _paced(
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Callable[[], Awaitable[object]]
+) -> object | None:
     try:
         async with asyncio.timeout(MAX_REPLY_WAIT):
-            await _send_reply(context, chat, send)
+            return await _send_reply(context, chat, send)
     except TimeoutError:
         log.warning("reply to chat %s dropped: the rate limits would hold it over %.0f s", chat.chat_id, MAX_REPLY_WAIT)
+        return None
 
 
-async def _send_reply(context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Callable[[], Awaitable[object]]) -> None:
+async def _send_reply(
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, send: Callable[[], Awaitable[object]]
+) -> object | None:
     pacer = deps(context).pacer
     for attempt in range(2):
         await pacer.turn((chat.chat_id, chat.thread_id))
         try:
-            await send()
-            return
+            return await send()
         except RetryAfter as e:
             wait = retry_after_seconds(e)
             if attempt or wait > MAX_REPLY_WAIT:
                 log.warning("reply to chat %s dropped: Telegram asks to wait %.0f s", chat.chat_id, wait)
-                return
+                return None
             await asyncio.sleep(wait)
         except TelegramError as e:
             log.warning("reply to chat %s failed: %s", chat.chat_id, e)
-            return
+            return None
+    return None

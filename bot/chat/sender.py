@@ -19,6 +19,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.chat.keyboards import stored_markup
 from bot.chat.pacing import ChatKey, ChatPacer, PrioritySlots, sends_in_flight
 from bot.service import OutboxRow, Outcome, Service
 
@@ -176,6 +177,7 @@ class Sender:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 message_thread_id=row.thread_id or None,
+                reply_markup=stored_markup(row.reply_markup),
             )
         except ChatMigrated as e:
             log.info("chat %s became supergroup %s: its messages follow", row.chat_id, e.new_chat_id)

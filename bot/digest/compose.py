@@ -110,6 +110,7 @@ class DigestItem:
     original_lang: str | None = None  # set when title and summary are NOT in the reader's language
     source_links: tuple[str | None, ...] = ()  # per source: its own story's link, for a cluster's other members
     languages: int = 1  # how many languages the event was reported in
+    story_id: int | None = None  # the story its 📖 button opens
 
 
 @dataclass(frozen=True)

@@ -109,17 +109,28 @@ def fit(block: Block, limit: int = LIMIT) -> Block:
 
 def pack(blocks: Sequence[Block], limit: int = LIMIT) -> list[str]:
     """Blocks joined by blank lines into as few messages as fit, never splitting a block."""
-    messages: list[list[Block]] = []
+    return [text for text, _ in pack_indexed(blocks, limit)]
+
+
+def pack_indexed(blocks: Sequence[Block], limit: int = LIMIT) -> list[tuple[str, list[int]]]:
+    """`pack`, with the indices (in `blocks`) of the blocks each message holds: what a message's keyboard is for."""
+    messages: list[list[tuple[int, Block]]] = []
     size = 0
-    for block in (fit(b, limit) for b in blocks if b):
+    for index, block in enumerate(blocks):
+        if not block:
+            continue
+        block = fit(block, limit)
         length = visible(block)
         if messages and size + units(_BLOCK_GAP) + length <= limit:
-            messages[-1].append(block)
+            messages[-1].append((index, block))
             size += units(_BLOCK_GAP) + length
         else:
-            messages.append([block])
+            messages.append([(index, block)])
             size = length
-    return [_BLOCK_GAP.join(to_html(block) for block in message) for message in messages]
+    return [
+        (_BLOCK_GAP.join(to_html(block) for _, block in message), [index for index, _ in message])
+        for message in messages
+    ]
 
 
 def caption_html(text: str) -> str:

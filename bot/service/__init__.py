@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
+from bot.service.articles import Articles
 from bot.service.ask import Ask
 from bot.service.backup import Backups
 from bot.service.context import Context
@@ -98,6 +99,7 @@ class Service:
         self.trends = Trends(ctx, self.feeds)
         self.retention = Retention(ctx, self.indexing)
         self.links = Links(ctx, self.engines, self.model_work, fetcher)
+        self.articles = Articles(ctx, self.engines, self.model_work, self.preferences)
 
     async def run_pipeline(self, stop: asyncio.Event, *, tick: float = 30.0) -> None:
         """Poll on schedule and enrich what is new, side by side, until `stop`: a backlog never holds up polling.

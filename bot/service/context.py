@@ -19,12 +19,14 @@ from typing import ParamSpec, TypeVar
 
 from bot.config import Settings
 from bot.errors import NewsbotError
+from bot.service.model_queue import ModelQueue
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+FRESH = 1  # bot.service.model_work.Priority.FRESH, which imports this module
 
 
 class Context:
@@ -33,8 +35,9 @@ class Context:
         self.store = store
         self.now = now
         self._sql = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-sqlite")
-        # One model thread: two generations on the same cores would only slow each other down.
-        self._models = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-model")
+        # One model thread: two generations on the same cores would only slow each other down. Its jobs go by
+        # priority, and a reader's (INTERACTIVE) runs between two generation batches of a running enrichment batch.
+        self._models = ModelQueue()
         # Embedding a question and its candidate sentences, detecting its language: milliseconds of work, which on the
         # model thread would wait for the batch in progress (8 articles: tens of seconds on 2 cores).
         self._questions = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-questions")
@@ -45,10 +48,16 @@ class Context:
         return await _on(self._sql, fn, *args, **kwargs)
 
     async def model(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run model work (loading, generation) on the model thread."""
+        """Run model work (loading, generation) on the model thread, at the priority of fresh stories."""
+        return await self.model_at(FRESH, fn, *args, **kwargs)
+
+    async def model_at(self, priority: int, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run model work on the model thread at `priority` (bot.service.model_work.Priority: lower goes first)."""
         self._model_calls += 1
         try:
-            return await _on(self._models, fn, *args, **kwargs)
+            job = self._models.submit(priority, functools.partial(fn, *args, **kwargs))
+            result: T = await asyncio.wrap_future(job)
+            return result
         finally:
             self._model_calls -= 1
 
@@ -62,7 +71,7 @@ class Context:
         return await _on(self._questions, fn, *args, **kwargs)
 
     def close(self) -> None:
-        self._models.shutdown(wait=True, cancel_futures=True)
+        self._models.shutdown(cancel_futures=True)
         self._questions.shutdown(wait=True, cancel_futures=True)
         self._sql.shutdown(wait=True)
         self.store.close()

@@ -21,7 +21,8 @@ from bot.digest.schedule import last_slot, next_slot
 from bot.digest.topics import mentions
 from bot.errors import NewsbotError
 from bot.i18n import texts
-from bot.render.digest import render_digest
+from bot.render.digest import Message, digest_messages
+from bot.render.keyboards import keyboard_json
 from bot.service.context import Context
 from bot.service.indexing import Indexing
 from bot.service.localize import Localize
@@ -95,6 +96,9 @@ class Digests:
         self.localize = localize
         self.indexing = indexing
         self._composing = KeyedLocks()  # one digest at a time per subscriber
+        # Set by the Telegram front-end once it knows its name: a channel's digest then carries 📖 URL buttons to the
+        # deep link (a channel post has no presser to answer); without it, channels get no buttons.
+        self.bot_username: str | None = None
 
     @property
     def cap(self) -> int:
@@ -127,9 +131,7 @@ class Digests:
             digest, parts = made
             if not digest.items:
                 return Queued(0, 0)
-            new = NewDigest(
-                subscription.id, subscription.chat_id, subscription.thread_id, key, digest.story_ids, parts, REPLY
-            )
+            new = _new_digest(subscription, key, digest, parts, REPLY)
             await self.ctx.db(self.ctx.store.save_digests, [new], now)
         return Queued(len(digest.items), len(parts))
 
@@ -171,12 +173,10 @@ class Digests:
                     continue
                 key = f"slot:{iso(last_slot(schedule, now))}"
                 new.append(
-                    NewDigest(
-                        subscription.id,
-                        subscription.chat_id,
-                        subscription.thread_id,
+                    _new_digest(
+                        subscription,
                         key,
-                        digest.story_ids,
+                        digest,
                         parts,
                         SCHEDULED,
                         next_digest_at=upcoming,
@@ -198,7 +198,7 @@ class Digests:
 
     async def _compose(
         self, subscriptions: Sequence[Subscription], now: datetime
-    ) -> list[tuple[Digest, list[str]] | None]:
+    ) -> list[tuple[Digest, list[Message]] | None]:
         """Each subscriber's digest and its messages; stories and renderings shared by subscribers are made once."""
         if not subscriptions:
             return []
@@ -212,9 +212,9 @@ class Digests:
         groups = await self._clusters(candidates, vectors)
         delivered = await self.ctx.db(self.ctx.store.delivered, [s.id for s in subscriptions], list(by_id))
         items: dict[tuple[int, str, tuple[str, ...]], DigestItem] = {}
-        rendered: dict[tuple[str, tuple[int, ...], int], list[str]] = {}
+        rendered: dict[tuple[str, tuple[int, ...], int, str | None], list[Message]] = {}
         pools: dict[tuple[str, datetime, frozenset[int]], list[Candidate]] = {}
-        results: list[tuple[Digest, list[str]] | None] = []
+        results: list[tuple[Digest, list[Message]] | None] = []
         for subscription in subscriptions:
             since, said = windows[subscription.id], feedback[subscription.id]
             reader = Reader(frozenset(said.off), said.votes, said.opened, said.story_feeds)
@@ -241,9 +241,11 @@ class Digests:
                 log.exception("the digest of subscription %s could not be composed", subscription.id)
                 results.append(None)
                 continue
-            shape = (subscription.lang, tuple(digest.story_ids), digest.more)
+            link_to = self.bot_username if subscription.kind == "channel" else None
+            shape = (subscription.lang, tuple(digest.story_ids), digest.more, link_to)
             if shape not in rendered:
-                rendered[shape] = render_digest(digest, texts(subscription.lang)) if digest.items else []
+                t = texts(subscription.lang)
+                rendered[shape] = digest_messages(digest, t, bot_username=link_to) if digest.items else []
             results.append((digest, rendered[shape]))
         return results
 
@@ -289,9 +291,35 @@ class Digests:
                     original_lang=None if localized.translated else localized.lang,
                     source_links=candidate.source_links,
                     languages=max(1, len(candidate.langs)),
+                    story_id=candidate.story_id,
                 )
             items.append(cache[key])
         return Digest(lang, items, more, [i for c in chosen for i in c.story_ids()])
+
+
+def _new_digest(
+    subscription: Subscription,
+    key: str,
+    digest: Digest,
+    parts: Sequence[Message],
+    priority: int,
+    *,
+    next_digest_at: str | None = None,
+    expected_next: str | None = None,
+) -> NewDigest:
+    """A composed digest ready to store: its messages' texts and keyboards, its stories."""
+    return NewDigest(
+        subscription.id,
+        subscription.chat_id,
+        subscription.thread_id,
+        key,
+        digest.story_ids,
+        [part.text for part in parts],
+        priority,
+        next_digest_at=next_digest_at,
+        expected_next=expected_next,
+        markups=[keyboard_json(part.keyboard) for part in parts],
+    )
 
 
 def _candidate(row: CandidateRow, watchlist: Sequence[Sequence[str]]) -> Candidate:

@@ -79,7 +79,8 @@ class ModelWork(Protocol):
 
 
 class ModelThread:
-    """Model work in this process: one job at a time on the Context's model thread, on the engine `engines` holds."""
+    """Model work in this process: one job at a time on the Context's model thread, on the engine `engines` holds, by
+    priority; an INTERACTIVE job runs at a running batch's next yield point (bot/service/model_queue.py)."""
 
     def __init__(self, ctx: Context, engines: Engines) -> None:
         self.ctx = ctx
@@ -90,11 +91,11 @@ class ModelThread:
 
     async def enrich(self, job: EnrichJob) -> list[Enriched | str]:
         engine = await self.engines.engine_for(job.config)
-        return await self.ctx.model(process_batch, engine, job.articles)
+        return await self.ctx.model_at(job.priority, process_batch, engine, job.articles)
 
     async def translate(self, job: TranslateJob) -> Translation:
         engine = await self.engines.engine_for(job.config)
-        return await self.ctx.model(engine.translate, job.texts, job.src, job.tgt)
+        return await self.ctx.model_at(job.priority, engine.translate, job.texts, job.src, job.tgt)
 
     async def detect(self, job: DetectJob) -> list[Detection]:
         return await self.ctx.model(self.engines.fallback_detect, job.languages, job.texts, job.hints)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.articles import ArticleStore
 from bot.store.backup import BackupStore
 from bot.store.digests import DigestStore
 from bot.store.enrichment import EnrichmentStore
@@ -34,9 +35,10 @@ class Store(
     RetentionStore,
     PageStore,
     PreferenceStore,
+    ArticleStore,
 ):
     """Feeds, stories, enrichment, subscribers, digests, outbox, search, trends, heartbeats, backups, retention,
-    summarized pages, readers' preferences; one connection per thread (see
+    summarized pages, readers' preferences, article views; one connection per thread (see
     StoreBase)."""
 
 

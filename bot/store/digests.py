@@ -115,8 +115,8 @@ class DigestStore(StoreBase):
                     conn.executemany(
                         """
                         INSERT INTO outbox (key, subscription_id, chat_id, thread_id, priority, text, next_attempt_at,
-                            created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            created_at, reply_markup)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                         [
                             (
@@ -128,6 +128,7 @@ class DigestStore(StoreBase):
                                 text,
                                 stamp,
                                 stamp,
+                                digest.markups[part - 1] if part <= len(digest.markups) else None,
                             )
                             for part, text in enumerate(digest.parts, start=1)
                         ],

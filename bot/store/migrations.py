@@ -362,6 +362,40 @@ def m0018(db: Database) -> None:
     db.execute("CREATE TABLE model_downloads (process TEXT PRIMARY KEY, state TEXT NOT NULL, at TEXT NOT NULL)")
 
 
+@migrations(name="0019_article_views")
+def m0019(db: Database) -> None:
+    # A whole article in a reader's language (📖), made once per (story, language, engine fingerprint): the story's
+    # text may change (content_hash), the models too (fingerprint); either makes the cached one stale.
+    db.executescript(
+        """
+        CREATE TABLE article_translations (
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            lang TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (story_id, lang, fingerprint)
+        );
+        -- Each article view the bot sent (its last message carries 👍 👎 🔇): a press under it acts for the
+        -- subscription it was opened from (a group's, when opened from a group), on that story only.
+        CREATE TABLE article_views (
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, message_id)
+        );
+        -- A digest message's inline keyboard (📖 per story) as plain JSON rows of buttons; NULL: none.
+        ALTER TABLE outbox ADD COLUMN reply_markup TEXT;
+        """
+    )
+
+
 @migrations(name="0020_reader_preferences")
 def m0020(db: Database) -> None:
     # What a subscription's readers said about stories (each member of a group votes for themself; all of them shape

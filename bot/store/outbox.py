@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.store.base import StoreBase, iso, iso_ms
 from bot.store.rows import OutboxRow
 
-_OUTBOX_COLUMNS = "id, key, subscription_id, chat_id, thread_id, priority, text, attempts, created_at"
+_OUTBOX_COLUMNS = "id, key, subscription_id, chat_id, thread_id, priority, text, attempts, created_at, reply_markup"
 
 
 class OutboxStore(StoreBase):

@@ -218,6 +218,7 @@ class OutboxRow:
     text: str
     attempts: int
     created_at: str
+    reply_markup: str | None = None  # the inline keyboard as bot.render.keyboards stores it
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class NewDigest:
     priority: int
     next_digest_at: str | None = None  # also move the subscriber's schedule on (scheduled digests)...
     expected_next: str | None = None  # ...unless it changed since it was read (a /schedule meanwhile)
+    markups: Sequence[str | None] = ()  # per part: its inline keyboard (bot.render.keyboards' JSON), if any
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ async def test_topics_filter_and_a_story_from_two_feeds_appears_once(world: Worl
     assert (await world.service.digests.digest_now(chat, request="1")).stories == 2
     [text] = world.texts()
     assert "Weather" not in text and "Quantum chips get cheaper" in text
-    assert text.count("\nMeta goes Open Source\n") == 1 and "Wire · also: Echo" in text
+    assert text.count(". Meta goes Open Source\n") == 1 and "Wire · also: Echo" in text
     assert text.index("Meta goes Open Source") < text.index("Quantum chips")  # two sources rank first
 
 
