@@ -16,6 +16,7 @@ from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
 from bot.service.ask import Ask
 from bot.service.backup import Backups
+from bot.service.celery_work import CeleryWork
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
@@ -27,7 +28,7 @@ from bot.service.health import Health, HealthCheck
 from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
 from bot.service.localize import Localize, Localized
-from bot.service.model_work import ModelThread
+from bot.service.model_work import ModelThread, ModelWork
 from bot.service.notices import Notices
 from bot.service.retention import Retention
 from bot.service.stories import Stories
@@ -76,7 +77,11 @@ class Service:
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
         self.engines = Engines(ctx, self.feeds, engine)
-        self.model_work = ModelThread(ctx, self.engines)
+        # Model work in this process, or on `newsbot worker` processes when a broker is configured.
+        self.model_work: ModelWork = ModelThread(ctx, self.engines)
+        self.broker: CeleryWork | None = None
+        if ctx.settings.broker_url:
+            self.model_work = self.broker = CeleryWork(ctx, self.engines, ctx.settings.broker_url)
         self.enrichment = Enrichment(ctx, self.engines, self.model_work)
         self.localize = Localize(ctx, self.engines, self.model_work)
         self.stories = Stories(ctx)
@@ -85,7 +90,7 @@ class Service:
         self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing)
         self.delivery = Delivery(ctx, self.subscribers)
         self.downloads = ModelDownloads(ctx, self.engines)
-        self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)
+        self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads, self.broker)
         self.backups = Backups(ctx)
         self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
@@ -116,6 +121,8 @@ class Service:
     async def aclose(self) -> None:
         await self.fetcher.aclose()
         self.ingest.close()
+        if self.broker is not None:
+            self.broker.close()
         await asyncio.to_thread(self.ctx.close)
 
 
