@@ -16,7 +16,7 @@ from bot.feeds.fetch import make_fetcher
 from bot.feeds.types import Fetcher
 from bot.service.ask import Ask
 from bot.service.backup import Backups
-from bot.service.celery_work import CeleryWork
+from bot.service.celery_work import BrokerStatus, CeleryWork
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
@@ -40,6 +40,7 @@ from summarizer.embed import make_embedder
 from summarizer.types import Embedder, Engine
 
 __all__ = [
+    "BrokerStatus",
     "Chat",
     "DownloadState",
     "EnrichReport",

@@ -2,7 +2,7 @@
 priority's queue and its answer comes back here, where the stages store it; a worker never writes the database.
 
 A job with no answer within NEWSBOT_JOB_TIMEOUT (its worker died) is sent again; one refused (a worker with other
-models) is sent again a few times, then fails like any enrichment failure, its reason on the stories. Redis away is
+models) goes back to the queue for another worker, and /health says which worker refused it and why. Redis away is
 waited out: sending and reading resume when it is back, and `outage_since` says since when for /health. Celery is
 imported at first use, so that a main box without a broker never loads it."""
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REFUSALS = 3  # times a refused job is sent again (another worker may run the right models) before it fails
 POLL_EVERY = 0.02  # seconds between two looks for answers while jobs are in flight
 RETRY_EVERY = 1.0  # seconds between two tries to reach Redis while it is away
 
@@ -56,6 +55,7 @@ class BrokerStatus:
     workers: list[WorkerSeen] = field(default_factory=list)
     jobs_failed: int = 0
     outage_s: float | None = None  # this process's broker outage, while it lasts
+    last_refusal: str | None = None  # the last job a worker refused (its models differ): which worker, why
 
 
 class CeleryWork:
@@ -117,35 +117,31 @@ class CeleryWork:
 
     # -- jobs and answers --------------------------------------------------------------------------------------------
     async def _answer(self, task: str, payload: dict[str, Any], priority: Priority) -> Answer:
-        """The job's answer: sent again when none comes within the job timeout, or when refused (a few times)."""
+        """The job's answer. With none within the job timeout (its worker died), it is sent again, and the first
+        answer to any of its copies counts: a slow worker's answer is never thrown away."""
         from bot.workers.app import queue_for
         from bot.workers.payloads import answer_of
 
-        refusals = 0
-        while True:
-            task_id = uuid.uuid4().hex
-            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-            self._waiting[task_id] = future
-            try:
+        copies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        try:
+            while True:
+                task_id = uuid.uuid4().hex
+                copies[task_id] = self._waiting[task_id] = asyncio.get_running_loop().create_future()
                 await self._send(task, task_id, payload, queue_for(priority))
                 self._read_answers()
-                try:
-                    raw = await asyncio.wait_for(asyncio.shield(future), timeout=self.job_timeout)
-                except TimeoutError:
-                    log.warning("no answer to job %s within %d s: sending it again", task_id, self.job_timeout)
-                    await self._count_failed()
-                    continue
-            finally:
+                done, _ = await asyncio.wait(copies.values(), timeout=self.job_timeout)
+                if done:
+                    break
+                log.warning("no answer to job %s within %d s: sending it again", task_id, self.job_timeout)
+                await self._count_failed()
+        finally:
+            for task_id in copies:
                 self._waiting.pop(task_id, None)
-            answer = answer_of(raw)
-            self.answered[answer.worker] += 1
-            if answer.refused is None or refusals >= REFUSALS:
-                if answer.refused is not None or answer.error is not None:
-                    await self._count_failed()
-                return answer
-            refusals += 1
+        answer = answer_of(next(iter(done)).result())
+        self.answered[answer.worker] += 1
+        if answer.refused is not None or answer.error is not None:
             await self._count_failed()
-            log.warning("job refused by %s (%s): sending it again", answer.worker, answer.refused)
+        return answer
 
     async def _send(self, task: str, task_id: str, payload: dict[str, Any], queue: str) -> None:
         while True:
@@ -216,7 +212,7 @@ class CeleryWork:
     def _status(self) -> BrokerStatus:
         import json
 
-        from bot.workers.app import FAILED_KEY, WORKER_KEY
+        from bot.workers.app import FAILED_KEY, REFUSED_KEY, WORKER_KEY
         from bot.workers.payloads import QUEUES
 
         url = _without_password(self.broker_url)
@@ -240,9 +236,18 @@ class CeleryWork:
                     )
                 )
             failed = int(client.get(FAILED_KEY) or 0)
+            refusal = client.get(REFUSED_KEY)
         except Exception as e:
             return BrokerStatus(url, False, f"{type(e).__name__}: {e}", outage_s=outage)
-        return BrokerStatus(url, True, queues=depths, workers=workers, jobs_failed=failed, outage_s=outage)
+        return BrokerStatus(
+            url,
+            True,
+            queues=depths,
+            workers=workers,
+            jobs_failed=failed,
+            outage_s=outage,
+            last_refusal=None if refusal is None else json.loads(refusal)["reason"],
+        )
 
     def close(self) -> None:
         if self._reader is not None:

@@ -116,14 +116,15 @@ class Enrichment:
         self, batch: list[PendingStory], results: list[Enriched | str], fingerprint: str, errors: list[str]
     ) -> tuple[int, int]:
         """One batch's results stored (a story gone or changed meanwhile is dropped quietly): (stored, failed)."""
-        stored, failures = 0, []
+        failures, done = [], []
         for story, result in zip(batch, results, strict=True):
             if isinstance(result, str):
                 failures.append(self._failure(story, result, fingerprint))
                 if result not in errors:
                     errors.append(result)
-            elif await self.ctx.db(self._save, story, result):
-                stored += 1
+            else:
+                done.append((story, result))
+        stored = await self.ctx.db(lambda: sum(self._save(story, result) for story, result in done)) if done else 0
         if failures:
             await self.ctx.db(self.ctx.store.record_enrich_failures, failures, fingerprint=fingerprint)
         return stored, len(failures)

@@ -12,6 +12,7 @@ from bot.workers.payloads import QUEUES
 
 WORKER_KEY = "newsbot:worker:"  # + hostname: a worker's last sign of life, its device and slots (expires)
 FAILED_KEY = "newsbot:jobs-failed"  # jobs that came back refused or failed, or never came back, since Redis began
+REFUSED_KEY = "newsbot:job-refused"  # the last refusal: which worker, why (its models differ), when
 WORKER_TTL = 60  # seconds a worker's sign of life is kept; it renews it every WORKER_TTL / 4
 
 

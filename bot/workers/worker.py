@@ -11,13 +11,15 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import Reject
 
 from bot.service.model_work import process_batch
-from bot.workers.app import FAILED_KEY, WORKER_KEY, WORKER_TTL, make_celery, redis_client
+from bot.workers.app import FAILED_KEY, REFUSED_KEY, WORKER_KEY, WORKER_TTL, make_celery, redis_client
 from bot.workers.payloads import (
     ENRICH_TASK,
     QUEUES,
@@ -34,6 +36,8 @@ from summarizer.types import Engine, EngineConfig
 
 log = logging.getLogger(__name__)
 
+REFUSAL_PAUSE = 1.0  # seconds a refused job is held before it goes back to the queue
+
 
 class Runtime:
     """The engines of one worker process, one per slot (thread): a slot never waits on another's model lock."""
@@ -43,6 +47,7 @@ class Runtime:
         self.identity = models_identity(config)
         self.name = name
         self._local = threading.local()
+        self.on_refusal: Callable[[str], None] | None = None
 
     def engine(self) -> Engine:
         engine: Engine | None = getattr(self._local, "engine", None)
@@ -51,30 +56,33 @@ class Runtime:
         return engine
 
     def enrich(self, payload: Any) -> dict[str, Any]:
-        try:
-            job = checked(payload, self.identity)
-        except PayloadError as e:
-            return self._refuse(str(e))
+        job = self._checked(payload)
         results = process_batch(self.engine(), articles_of(job))
         return answer_payload(Answer(self.name, self.config.device, results=results))
 
     def translate(self, payload: Any) -> dict[str, Any]:
-        try:
-            job = checked(payload, self.identity)
-        except PayloadError as e:
-            return self._refuse(str(e))
+        job = self._checked(payload)
         try:
             translation = self.engine().translate(job["texts"], job["src"], job["tgt"])
         except Exception as e:  # the main box raises it to the reader's stage, as the model thread would
             return answer_payload(Answer(self.name, self.config.device, error=f"{type(e).__name__}: {e}"))
         return answer_payload(Answer(self.name, self.config.device, translation=translation))
 
-    def _refuse(self, reason: str) -> dict[str, Any]:
-        log.warning("job refused: %s", reason)
-        return answer_payload(Answer(self.name, self.config.device, refused=reason))
+    def _checked(self, payload: Any) -> dict[str, Any]:
+        """The job if this worker may run it; else it goes back to the queue for a worker with the right models
+        (after a pause, so that a lone wrong worker does not spin on it), counted and said in /health."""
+        try:
+            return checked(payload, self.identity)
+        except PayloadError as e:
+            log.warning("job refused: %s", e)
+            if self.on_refusal is not None:
+                self.on_refusal(f"{self.name}: {e}")
+            time.sleep(REFUSAL_PAUSE)
+            raise Reject(str(e), requeue=True) from e
 
 
 def register_tasks(app: Celery, runtime: Runtime) -> None:
+    # Never retried by Celery: the main box sends a job again when it has no answer.
     app.task(name=ENRICH_TASK, acks_late=True)(runtime.enrich)
     app.task(name=TRANSLATE_TASK, acks_late=True)(runtime.translate)
 
@@ -112,6 +120,12 @@ def run_worker(broker_url: str, config: EngineConfig, *, concurrency: int, job_t
     runtime = Runtime(worker_config(config, concurrency), name)
     app = make_celery(broker_url, job_timeout=job_timeout)
     register_tasks(app, runtime)
+
+    def refused(reason: str) -> None:
+        with contextlib.suppress(Exception):
+            redis_client(app).set(REFUSED_KEY, json.dumps({"reason": reason, "at": time.time()}), ex=3600)
+
+    runtime.on_refusal = refused
     stop = threading.Event()
     beat = threading.Thread(target=announce, args=(app, runtime, concurrency, stop), daemon=True)
     beat.start()
