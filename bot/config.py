@@ -100,6 +100,17 @@ class Settings(BaseSettings):
         repr=False,
         description="The bearer token `newsbot mcp --http` requires on any address but loopback (and on loopback too when set); never logged.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        alias="NEWSBOT_BROKER_URL",
+        repr=False,  # it may hold a password
+        description="The Redis URL of the Celery broker (`redis://host:6379/0`): model work goes to `newsbot worker` processes on any number of boxes; unset: the model thread of this process, and no Redis is needed.",
+    )
+    device: Literal["cpu", "cuda"] = Field(
+        default="cpu",
+        alias="NEWSBOT_DEVICE",
+        description="Where this process (`run`, `poll` or `worker`) runs its models: `cpu` (int8), or `cuda` (CTranslate2 `int8_float16`, torch float16, larger batches).",
+    )
 
     # Not fixed by DESIGN.md; tuning knobs with safe defaults.
     fetch_timeout: float = Field(
@@ -184,6 +195,18 @@ class Settings(BaseSettings):
         alias="NEWSBOT_HEARTBEAT_MAX_AGE",
         description="Seconds after the running bot's last heartbeat (every 30 s) when `newsbot health` calls it down (exit 1).",
     )
+    jobs_in_flight: int = Field(
+        default=16,
+        ge=1,
+        alias="NEWSBOT_JOBS_IN_FLIGHT",
+        description="With NEWSBOT_BROKER_URL: enrichment batches the main box keeps queued for the workers at once; more are sent as results arrive.",
+    )
+    job_timeout: int = Field(
+        default=900,
+        ge=5,
+        alias="NEWSBOT_JOB_TIMEOUT",
+        description="With NEWSBOT_BROKER_URL: seconds after which a job with no result is sent again (its worker died), and a worker's unacknowledged job goes back to the queue.",
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -216,7 +239,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate like 10/minute or 100/hour") from None
         return value
 
-    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", "qa_model", "mcp_token", mode="before")
+    @field_validator(
+        "telegram_bot_token", "webhook_url", "webhook_secret", "qa_model", "mcp_token", "broker_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -203,8 +203,10 @@ def load_ct2(name: str, config: EngineConfig, *, summarizer: bool = False) -> Ct
     # took 13% off the summary step on an AVX2 EPYC; with the cuts, on an AVX-512 Xeon, 1 thread or 2 made no
     # difference beyond noise (39.4 against 37.5-40.0 articles/min).
     threads = min(2, workers) if summarizer else 1
+    # On a GPU: int8 weights with float16 activations; on CPU the converted model's own type (int8 when quantized).
+    compute_type = "int8_float16" if config.device == "cuda" else "default"
     translator = ctranslate2.Translator(
-        str(converted), device="cpu", compute_type="default", inter_threads=workers, intra_threads=threads
+        str(converted), device=config.device, compute_type=compute_type, inter_threads=workers, intra_threads=threads
     )
     return Ct2Seq2SeqModel(name, tokenizer, model_config, translator, generation, _vocabulary(converted))
 

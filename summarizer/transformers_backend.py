@@ -36,6 +36,7 @@ class TorchSeq2SeqModel(Seq2SeqModel):
                 truncation=True,
                 max_length=self._max_input_with_specials,
             )
+            inputs = inputs.to(self.model.device)
             output = self.model.generate(
                 **inputs, num_beams=beams, min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens, **options
             )
@@ -58,7 +59,9 @@ def load_seq2seq(name: str, config: EngineConfig) -> TorchSeq2SeqModel:
     except OSError as e:
         raise ModelUnavailableError(name, config.model_dir) from e
     model.eval()
-    if config.quantize:
+    if config.device == "cuda":  # float16 on the GPU; dynamic int8 quantization is a CPU kernel
+        model.to(device="cuda", dtype=torch.float16)
+    elif config.quantize:
         _quantize_linear_layers(model)
     return TorchSeq2SeqModel(name, tokenizer, model)
 

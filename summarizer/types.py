@@ -73,6 +73,9 @@ class EngineConfig:
     summary_max_tokens: int = 142
     summary_min_tokens: int = 30
     batch_size: int = 8
+    # Where the models run: "cpu", or "cuda" (CTranslate2 int8_float16, torch float16); never part of what a
+    # worker's models are (a GPU worker and a CPU worker serve the same jobs).
+    device: str = "cpu"
 
 
 class LanguageDetector(Protocol):

@@ -61,3 +61,23 @@ def test_compose_and_the_docs_run_the_same_container() -> None:
     assert run[run.index("--restart") + 1] == service["restart"]
     assert "-e" in run and run[run.index("-e") + 1] == "TELEGRAM_BOT_TOKEN"
     assert "docker compose up -d" in OPERATING and ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_the_workers_profile_runs_redis_with_its_append_only_file_and_workers_from_the_same_image() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert "profiles" not in services["newsbot"]  # `docker compose up -d` alone: the bot, as before
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:7") and "--appendonly" in redis["command"]
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert redis["volumes"][0].endswith(":/data") and redis["volumes"][0].split(":")[0] in compose["volumes"]
+    for name, device in (("worker", "cpu"), ("gpu-worker", "cuda")):
+        worker = services[name]
+        assert worker["image"] == services["newsbot"]["image"] and worker["command"][0] == "worker"
+        assert worker["environment"]["NEWSBOT_BROKER_URL"] == "redis://redis:6379/0"
+        assert worker["environment"]["NEWSBOT_DEVICE"] == device
+        assert set(worker["profiles"]) <= set(redis["profiles"])  # never a worker without its Redis
+    reserved = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"][0]
+    assert reserved["driver"] == "nvidia" and reserved["capabilities"] == ["gpu"]
+    scaling = (ROOT / "docs" / "scaling.md").read_text(encoding="utf-8")
+    assert "docker compose --profile workers up -d" in scaling

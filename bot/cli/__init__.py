@@ -5,7 +5,21 @@ One module per command (group); each registers itself on the typer apps in bot/c
 
 from __future__ import annotations
 
-from bot.cli import ask, backup, digest, feeds, health, mcp, models, poll, run, stories, summarize, trends  # noqa: F401  (they register their commands)
+from bot.cli import (  # noqa: F401  (they register their commands)
+    ask,
+    backup,
+    digest,
+    feeds,
+    health,
+    mcp,
+    models,
+    poll,
+    run,
+    stories,
+    summarize,
+    trends,
+    worker,
+)
 from bot.cli.apps import app
 
 __all__ = ["app"]

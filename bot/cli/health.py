@@ -12,6 +12,7 @@ import typer
 from bot.cli.apps import app
 from bot.cli.common import err, friendly, out, with_service
 from bot.service import Service
+from bot.service.celery_work import BrokerStatus
 from bot.service.health import Health
 
 
@@ -34,7 +35,25 @@ def _as_json(health: Health) -> dict[str, Any]:
         "model_download": None if health.download is None else asdict(health.download),
         "model_problems": [p.message for p in health.model_problems],
         "subscribers": sum(count for _, _, active, count in health.subscribers if active),
+        "broker": None if health.broker is None else asdict(health.broker),
     }
+
+
+def _broker_lines(broker: BrokerStatus | None) -> list[str]:
+    if broker is None:
+        return []
+    if not broker.reachable:
+        return [f"broker {broker.url}: unreachable ({broker.error})"]
+    waiting = ", ".join(f"{name} {count}" for name, count in broker.queues.items())
+    lines = [f"broker {broker.url}: jobs waiting: {waiting}; jobs failed: {broker.jobs_failed}"]
+    if broker.outage_s is not None:
+        lines.append(f"broker unreachable for {broker.outage_s:.0f} s")
+    lines += [f"worker {w.name}: {w.device}, {w.concurrency} slot(s), seen {w.age_s:.0f} s ago" for w in broker.workers]
+    if not broker.workers:
+        lines.append("no worker seen in the last minute: start `newsbot worker`")
+    if broker.last_refusal:
+        lines.append(f"job refused by worker {broker.last_refusal}")
+    return lines
 
 
 @app.command()
@@ -66,6 +85,7 @@ def health(as_json: bool = typer.Option(False, "--json", help="One JSON object."
         if health.download is not None:
             lines.append(health.download.describe())
         lines += [f"model problem: {message}" for message in report["model_problems"]]
+        lines += _broker_lines(health.broker)
         for line in lines:
             out.print(line, soft_wrap=True, markup=False, highlight=False)
     if not report["healthy"]:

@@ -42,7 +42,8 @@ async def _poll_once_with_progress(service: Service) -> tuple[list[FeedResult], 
         task = bar.add_task("poll", total=len(feeds))
         results = await service.ingest.poll(force=True, progress=lambda _: bar.advance(task))
     try:
-        await service.engines.engine()
+        if service.broker is None:  # with workers, the models are theirs: this box needs none
+            await service.engines.engine()
     except ModelError as e:
         await service.enrichment.enrich()  # records the reason on every story, so digests fall back and say why
         await _index(service)

@@ -28,4 +28,7 @@ def engine_config(feed_list: FeedList, settings: Settings) -> EngineConfig:
         translation_tokens=dict(models.translation_tokens),
         fallback_to_english_model=models.translation_fallback or default.fallback_to_english_model,
         qa_model=settings.qa_model,
+        device=settings.device,
+        # A GPU runs a wide batch in the time a CPU runs a narrow one.
+        batch_size=32 if settings.device == "cuda" else default.batch_size,
     )

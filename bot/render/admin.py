@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.i18n import N_, Texts
 from bot.render.spans import Block, Span, safe_href
-from bot.service import DownloadState, FeedRow, Health
+from bot.service import BrokerStatus, DownloadState, FeedRow, Health
 
 FEEDS_PER_PAGE = 10
 STATUS = {"ok": N_("ok"), "error": N_("failing"), "paused": N_("paused"), "disabled": N_("disabled"), "new": N_("new")}
@@ -101,7 +101,35 @@ def health_blocks(health: Health, t: Texts) -> list[Block]:
         blocks.append((Span(download_line(health.download, t)),))
     for problem in health.model_problems:
         blocks.append((Span(t("Model problem: {message}", message=problem.message), italic=True),))
+    if health.broker is not None:
+        blocks.append((Span(broker_text(health.broker, t)),))
     return blocks
+
+
+def broker_text(broker: BrokerStatus, t: Texts) -> str:
+    """The model work queue (NEWSBOT_BROKER_URL): reachable, jobs waiting per priority, the workers seen."""
+    if not broker.reachable:
+        return t("Broker {url} is unreachable: {error}", url=broker.url, error=broker.error or "")
+    queues = broker.queues
+    lines = [
+        t(
+            "Jobs waiting: {interactive} for readers, {fresh} fresh, {backlog} backlog; jobs failed: {failed}",
+            interactive=queues.get("interactive", 0),
+            fresh=queues.get("fresh", 0),
+            backlog=queues.get("backlog", 0),
+            failed=broker.jobs_failed,
+        )
+    ]
+    lines += [
+        t("Worker {name}: {device}, {slots} slots, seen {age} s ago", name=w.name, device=w.device,
+          slots=w.concurrency, age=int(w.age_s))
+        for w in broker.workers
+    ]  # fmt: skip
+    if not broker.workers:
+        lines.append(t("No worker seen in the last minute: start newsbot worker on a box with the models."))
+    if broker.last_refusal:
+        lines.append(t("A worker refused a job (its models differ): {reason}", reason=broker.last_refusal))
+    return "\n".join(lines)
 
 
 def download_line(download: DownloadState, t: Texts) -> str:

@@ -17,6 +17,7 @@ from bot.feeds.types import Fetcher
 from bot.service.articles import Articles
 from bot.service.ask import Ask
 from bot.service.backup import Backups
+from bot.service.celery_work import BrokerStatus, CeleryWork
 from bot.service.context import Context
 from bot.service.delivery import Delivery, Outcome
 from bot.service.digests import Digests, Queued, RoundReport
@@ -29,7 +30,7 @@ from bot.service.indexing import Indexing
 from bot.service.ingest import FeedResult, Ingest
 from bot.service.links import Links, PageView
 from bot.service.localize import Localize, Localized
-from bot.service.model_work import ModelThread
+from bot.service.model_work import ModelThread, ModelWork
 from bot.service.notices import Notices
 from bot.service.preferences import Preferences, SourceSetting
 from bot.service.retention import Retention
@@ -43,6 +44,7 @@ from summarizer.embed import make_embedder
 from summarizer.types import Embedder, Engine
 
 __all__ = [
+    "BrokerStatus",
     "Chat",
     "DownloadState",
     "EnrichReport",
@@ -83,7 +85,11 @@ class Service:
         self.notices = Notices(ctx)
         self.ingest = Ingest(ctx, self.feeds, fetcher, self.notices)
         self.engines = Engines(ctx, self.feeds, engine)
-        self.model_work = ModelThread(ctx, self.engines)
+        # Model work in this process, or on `newsbot worker` processes when a broker is configured.
+        self.model_work: ModelWork = ModelThread(ctx, self.engines)
+        self.broker: CeleryWork | None = None
+        if ctx.settings.broker_url:
+            self.model_work = self.broker = CeleryWork(ctx, self.engines, ctx.settings.broker_url)
         self.enrichment = Enrichment(ctx, self.engines, self.model_work)
         self.localize = Localize(ctx, self.engines, self.model_work)
         self.stories = Stories(ctx)
@@ -93,7 +99,7 @@ class Service:
         self.digests = Digests(ctx, self.subscribers, self.localize, self.indexing, self.preferences)
         self.delivery = Delivery(ctx, self.subscribers)
         self.downloads = ModelDownloads(ctx, self.engines)
-        self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads)
+        self.health = HealthCheck(ctx, self.feeds, self.engines, self.enrichment, self.downloads, self.broker)
         self.backups = Backups(ctx)
         self.ask = Ask(ctx, self.engines, self.localize, self.model_work, self.indexing)
         self.trends = Trends(ctx, self.feeds)
@@ -126,6 +132,8 @@ class Service:
     async def aclose(self) -> None:
         await self.fetcher.aclose()
         self.ingest.close()
+        if self.broker is not None:
+            self.broker.close()
         await asyncio.to_thread(self.ctx.close)
 
 

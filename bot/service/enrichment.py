@@ -9,11 +9,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.errors import ModelError
 from bot.service.context import Context, background
 from bot.service.engines import Engines
-from bot.service.model_work import DetectJob, EnrichJob, ModelWork
+from bot.service.model_work import DetectJob, EnrichJob, ModelWork, Priority
 from bot.store.rows import EnrichFailure, PendingStory
 from summarizer.types import Article, Detection, Enriched
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 # when the models change (a download, a new setting). It is never given up on: its text may be fine for a later model.
 FIRST_RETRY = timedelta(minutes=2)
 MAX_RETRY = timedelta(hours=6)
+# A story stored this recently is fresh news: its batch goes on the queue before the backlog's (with workers).
+FRESH_FOR = timedelta(hours=1)
 
 
 def next_attempt(now: datetime, failures: int) -> datetime:
@@ -72,29 +75,86 @@ class Enrichment:
         # What is due is judged as of the pass's start: a story that fails now is not due again within this pass,
         # however long the backlog behind it takes.
         started = self.ctx.now()
-        while stop is None or not stop.is_set():
-            batch = await db(
-                store.stories_to_enrich, config.batch_size, now=started, fingerprint=fingerprint, models=models
-            )
-            if not batch:
-                break
-            articles = [Article(title=s.title, text=s.text, lang_hint=s.lang_hint) for s in batch]
-            results = await self.model_work.enrich(EnrichJob(config, articles))
-            failures = []
-            for story, result in zip(batch, results, strict=True):
-                if isinstance(result, str):
-                    failures.append(self._failure(story, result, fingerprint))
-                    if result not in errors:
-                        errors.append(result)
-                    continue
-                await db(self._save, story, result)
-                done += 1
-            if failures:
-                await db(store.record_enrich_failures, failures, fingerprint=fingerprint)
-                failed += len(failures)
-            if progress is not None:
-                progress(len(batch))
+        # Batches in flight at once: one on the model thread; many with workers, whose results are stored as they
+        # come while more are sent (back-pressure: never more than `parallelism` queued).
+        in_flight: dict[asyncio.Future[list[Enriched | str]], list[PendingStory]] = {}
+        try:
+            while True:
+                while (stop is None or not stop.is_set()) and len(in_flight) < self.model_work.parallelism:
+                    busy = [s.id for batch in in_flight.values() for s in batch]
+                    batch = await db(
+                        store.stories_to_enrich,
+                        config.batch_size,
+                        now=started,
+                        fingerprint=fingerprint,
+                        models=models,
+                        besides=busy,
+                    )
+                    if not batch:
+                        break
+                    articles = [Article(title=s.title, text=s.text, lang_hint=s.lang_hint) for s in batch]
+                    job = EnrichJob(config, articles, priority=self._priority(batch))
+                    in_flight[asyncio.ensure_future(self.model_work.enrich(job))] = batch
+                if not in_flight:
+                    break
+                finished, last = await self._next_results(set(in_flight), stop)
+                for future in finished:
+                    batch = in_flight.pop(future)
+                    stored, failures = await self._store(batch, future.result(), fingerprint, errors)
+                    done += stored
+                    failed += failures
+                    if progress is not None:
+                        progress(len(batch))
+                if last:
+                    break  # what is still in flight after the grace is done again by a later pass
+        finally:
+            for future in in_flight:  # stopped, or a bug: what is in flight is done again by a later pass
+                future.cancel()
         return EnrichReport(done=done, failed=failed, errors=errors)
+
+    async def _store(
+        self, batch: list[PendingStory], results: list[Enriched | str], fingerprint: str, errors: list[str]
+    ) -> tuple[int, int]:
+        """One batch's results stored (a story gone or changed meanwhile is dropped quietly): (stored, failed)."""
+        failures, done = [], []
+        for story, result in zip(batch, results, strict=True):
+            if isinstance(result, str):
+                failures.append(self._failure(story, result, fingerprint))
+                if result not in errors:
+                    errors.append(result)
+            else:
+                done.append((story, result))
+        stored = await self.ctx.db(lambda: sum(self._save(story, result) for story, result in done)) if done else 0
+        if failures:
+            await self.ctx.db(self.ctx.store.record_enrich_failures, failures, fingerprint=fingerprint)
+        return stored, len(failures)
+
+    async def _next_results(
+        self, in_flight: set[asyncio.Future[list[Enriched | str]]], stop: asyncio.Event | None
+    ) -> tuple[set[asyncio.Future[list[Enriched | str]]], bool]:
+        """The batches finished next, and whether they are the last of this pass: once `stop` is set, those that
+        finish within the model work's grace (the model thread's batch is always finished)."""
+        if stop is None:
+            finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return finished, False
+        if not stop.is_set():
+            stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+            waited: set[asyncio.Future[Any]] = {*in_flight, stopping}
+            try:
+                done, _ = await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if finished := {f for f in in_flight if f in done}:
+                return finished, False
+        finished, _ = await asyncio.wait(in_flight, timeout=self.model_work.stop_grace)
+        return finished, True
+
+    def _priority(self, batch: list[PendingStory]) -> Priority:
+        """Fresh when its newest story came in within FRESH_FOR: such news goes before an old backlog."""
+        newest = max((s.created_at for s in batch if s.created_at), default=None)
+        if newest is not None and datetime.fromisoformat(newest) >= self.ctx.now() - FRESH_FOR:
+            return Priority.FRESH
+        return Priority.BACKLOG
 
     async def work(
         self, stop: asyncio.Event, wake: asyncio.Event, *, tick: float = 30.0, after: Callable[[], None] | None = None
@@ -124,8 +184,8 @@ class Enrichment:
             lang_confidence=detection.confidence if detection else None,
         )
 
-    def _save(self, story: PendingStory, result: Enriched) -> None:  # on the SQLite thread
-        self.ctx.store.save_enrichment(
+    def _save(self, story: PendingStory, result: Enriched) -> bool:  # on the SQLite thread
+        return self.ctx.store.save_enrichment(
             story.id,
             self.ctx.now(),
             lang=result.lang,

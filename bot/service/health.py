@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.service.celery_work import BrokerStatus, CeleryWork
 from bot.service.context import Context, background
 from bot.service.downloads import DownloadState, ModelDownloads
 from bot.service.engines import Engines
@@ -31,6 +32,7 @@ class Health:
     heartbeat_at: str | None = None  # the running bot's last sign of life
     heartbeat_age_s: float | None = None
     heartbeat_max_age_s: int = 180
+    broker: BrokerStatus | None = None  # with NEWSBOT_BROKER_URL: the queue, its workers, its failed jobs
     problems: list[str] = field(default_factory=list)  # what makes it unhealthy, one sentence each
 
     @property
@@ -43,8 +45,15 @@ PROCESS = "run"  # the heartbeat's process name
 
 class HealthCheck:
     def __init__(
-        self, ctx: Context, feeds: Feeds, engines: Engines, enrichment: Enrichment, downloads: ModelDownloads
+        self,
+        ctx: Context,
+        feeds: Feeds,
+        engines: Engines,
+        enrichment: Enrichment,
+        downloads: ModelDownloads,
+        broker: CeleryWork | None = None,
     ) -> None:
+        self.broker = broker
         self.ctx = ctx
         self.feeds = feeds
         self.engines = engines
@@ -72,6 +81,9 @@ class HealthCheck:
             problems.append("the bot has never run on this database (no heartbeat): start `newsbot run`")
         elif age > max_age:
             problems.append(f"the bot's last heartbeat is {int(age)} s old (limit {max_age} s): is `newsbot run` up?")
+        broker = None if self.broker is None else await self.broker.status()
+        if broker is not None and not broker.reachable:
+            problems.append(f"the broker {broker.url} is unreachable ({broker.error}): model work waits for it")
         return Health(
             last_poll_at=max((f.last_fetch_at for f in rows if f.last_fetch_at), default=None),
             feeds=len(rows),
@@ -86,4 +98,5 @@ class HealthCheck:
             heartbeat_age_s=age,
             heartbeat_max_age_s=max_age,
             problems=problems,
+            broker=broker,
         )

@@ -60,6 +60,11 @@ class DetectJob:
 class ModelWork(Protocol):
     """Where the stages send model work; the answers come back as plain data too."""
 
+    # Enrichment batches worth keeping in flight at once (more wait their turn), and how long a stopping pass waits
+    # for those in flight (None: until they finish).
+    parallelism: int
+    stop_grace: float | None
+
     async def ready(self) -> EngineConfig:
         """The configuration of the engine the work runs on, once that engine can be had; ModelError when it cannot
         (the summarizer is not downloaded)."""
@@ -81,6 +86,9 @@ class ModelWork(Protocol):
 class ModelThread:
     """Model work in this process: one job at a time on the Context's model thread, on the engine `engines` holds, by
     priority; an INTERACTIVE job runs at a running batch's next yield point (bot/service/model_queue.py)."""
+
+    parallelism = 1
+    stop_grace: float | None = None  # the batch on the model thread is finished and stored, as before a stop
 
     def __init__(self, ctx: Context, engines: Engines) -> None:
         self.ctx = ctx

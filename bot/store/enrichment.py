@@ -32,23 +32,31 @@ def _stale(models: EngineModels | None) -> tuple[str, list[str]]:
 
 class EnrichmentStore(StoreBase):
     def stories_to_enrich(
-        self, limit: int, *, now: datetime, fingerprint: str, models: EngineModels | None = None
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        fingerprint: str,
+        models: EngineModels | None = None,
+        besides: Sequence[int] = (),
     ) -> list[PendingStory]:
         """Due stories, newest first: fresh news does not wait behind a backlog. With `models`, also the stories
-        enriched by other models than these (an admin switched backend or model): done again, newest first."""
+        enriched by other models than these (an admin switched backend or model): done again, newest first.
+        `besides`: stories left out (their jobs are in flight)."""
         stale, params = _stale(models)
+        skip = f"AND s.id NOT IN ({', '.join('?' * len(besides))})" if besides else ""
         with self._read() as conn:
             cursor = conn.execute(
                 f"""
                 SELECT s.id, s.title, s.text,
                     (SELECT coalesce(f.lang, f.feed_lang) FROM story_sources src JOIN feeds f ON f.id = src.feed_id
                      WHERE src.story_id = s.id ORDER BY src.id LIMIT 1),
-                    s.content_hash, s.enrich_attempts, s.enrich_fingerprint
+                    s.content_hash, s.enrich_attempts, s.enrich_fingerprint, s.created_at
                 FROM stories s
-                WHERE ({_PENDING} OR {stale}) AND {_DUE}
+                WHERE ({_PENDING} OR {stale}) AND {_DUE} {skip}
                 ORDER BY s.created_at DESC, s.id DESC LIMIT ?
                 """,
-                [*params, iso(now), fingerprint, limit],
+                [*params, iso(now), fingerprint, *besides, limit],
             )
             return [PendingStory(*row) for row in cursor.fetchall()]
 
@@ -73,14 +81,17 @@ class EnrichmentStore(StoreBase):
         models: dict[str, str],
         source_hash: str,
     ) -> bool:
-        """Store what the engine made of the text whose hash was `source_hash`; False if the text changed meanwhile."""
+        """Store what the engine made of the text whose hash was `source_hash`; False if the text changed meanwhile,
+        the story is gone, or this very enrichment (same text, same models) is stored already: a job done twice (its
+        worker was thought lost) is stored once."""
+        models_json = json.dumps(models, sort_keys=True)
         with self._write() as conn:
             cursor = conn.execute(
                 """
                 UPDATE stories SET lang = ?, lang_confidence = ?, title_en = ?, text_en = ?, summary_en = ?,
                     translated = ?, models = ?, enriched_hash = content_hash, enriched_at = ?, enrich_error = NULL,
                     enrich_attempts = 0, next_enrich_at = NULL, enrich_fingerprint = NULL
-                WHERE id = ? AND content_hash = ?
+                WHERE id = ? AND content_hash = ? AND NOT (enriched_hash IS content_hash AND models IS ?)
                 """,
                 [
                     lang,
@@ -89,10 +100,11 @@ class EnrichmentStore(StoreBase):
                     text_en,
                     summary_en,
                     int(translated),
-                    json.dumps(models, sort_keys=True),
+                    models_json,
                     iso(now),
                     story_id,
                     source_hash,
+                    models_json,
                 ],
             )
             if cursor.rowcount == 1:

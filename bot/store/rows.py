@@ -139,6 +139,7 @@ class PendingStory:
     content_hash: str
     attempts: int  # failed attempts with the engine of `fingerprint`
     fingerprint: str | None  # the engine (models) the last failure happened with
+    created_at: str | None = None  # when it was stored: fresh stories go before the backlog
 
 
 @dataclass(frozen=True)

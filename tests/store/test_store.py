@@ -171,3 +171,26 @@ def test_two_live_entries_of_one_feed_for_one_story_do_not_trade_guids(store: St
         assert (counts.new, counts.merged, counts.updated) == (0, 0, 0)
     story = store.get_story("https://ex.org/b")
     assert story is not None and sorted(s.guid for s in story.sources) == ["b", "b-again"]
+
+
+def test_an_enrichment_is_stored_once_per_text_and_models_and_never_for_a_gone_story(
+    store: Store, now: datetime
+) -> None:
+    """A job done twice (its worker was thought lost and it was sent again) costs time, not a second write; other
+    models' enrichment of the same text replaces it; a result for a story deleted meanwhile is dropped quietly."""
+    store.sync_feeds([("https://one.org/f", None, None, None, True)], now)
+    feed = store.list_feeds()[0].id
+    _poll(store, feed, [E1, E2], now)
+    [alpha, beta] = sorted(store.stories_to_enrich(10, now=now, fingerprint="f"), key=lambda s: s.title)
+    assert [s.id for s in store.stories_to_enrich(10, now=now, fingerprint="f", besides=[beta.id])] == [alpha.id]
+    fields = {"lang": "en", "lang_confidence": 0.9, "title_en": "Alpha", "text_en": "alpha body",
+              "summary_en": "alpha", "translated": True, "source_hash": alpha.content_hash}  # fmt: skip
+    assert store.save_enrichment(alpha.id, now, models={"summarize": "m1"}, **fields)
+    first = store.get_story(alpha.id).enriched_at  # type: ignore[union-attr]
+    assert not store.save_enrichment(alpha.id, now + timedelta(minutes=1), models={"summarize": "m1"}, **fields)
+    story = store.get_story(alpha.id)
+    assert story is not None and story.enriched_at == first
+    assert store.save_enrichment(alpha.id, now + timedelta(minutes=2), models={"summarize": "m2"}, **fields)
+    story = store.get_story(alpha.id)
+    assert story is not None and story.enriched_at != first and story.models == {"summarize": "m2"}
+    assert not store.save_enrichment(9999, now, models={"summarize": "m1"}, **fields)  # gone: nothing, no error
