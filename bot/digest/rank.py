@@ -40,7 +40,6 @@ MAX_WEIGHT = 2.0  # a group's votes on one story count at most this much
 FEED_STEP = 2.0  # hours a feed's next story loses for each one already taken from it
 BALANCE_FEEDS = 3  # with this many feeds having candidates, none takes more than a third
 QUIET_PER_DAY = 4  # a feed with at most this many stories a day in the window is quiet
-_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -72,12 +71,11 @@ def shown(candidate: Candidate, off: Collection[int]) -> bool:
     return not candidate.feeds or any(f not in off for f in candidate.feeds)
 
 
-def base_score(candidate: Candidate, now: datetime) -> float:
-    """Importance in hours of freshness: minus its age, plus its extra sources, languages and watchlist names."""
+def importance(candidate: Candidate) -> float:
+    """The hours of freshness a story's extra sources, languages and watchlist names are worth."""
     languages = len(candidate.langs)
     return (
-        (candidate.at - now) / _HOUR
-        + SOURCE_BONUS * (len(candidate.sources) - 1)
+        SOURCE_BONUS * (len(candidate.sources) - 1)
         + (LANGUAGE_BONUS * (languages - 1) if languages > 1 else 0.0)
         + (WATCH_BONUS if candidate.watched else 0.0)
     )
@@ -154,9 +152,10 @@ def select(
     liking = preference([c for c, _ in wanted], reader, vectors or {})
     # Scores in numpy (hours since `now`); a quiet feed's story the reader does not dislike keeps its freshness until
     # it is too old to send.
-    ages = np.fromiter(((now - c.at) / _HOUR for c, _ in wanted), dtype=np.float64, count=len(wanted))
+    stamp = now.timestamp()
+    ages = (stamp - np.fromiter((c.at.timestamp() for c, _ in wanted), dtype=np.float64, count=len(wanted))) / 3600
     fresh = np.fromiter((feed in quiet for _, feed in wanted), dtype=bool, count=len(wanted)) & (liking >= 0)
-    bonus = np.fromiter((base_score(c, c.at) for c, _ in wanted), dtype=np.float64, count=len(wanted))
+    bonus = np.fromiter((importance(c) for c, _ in wanted), dtype=np.float64, count=len(wanted))
     scores = bonus - np.where(fresh, 0.0, ages) + liking
     ids = np.fromiter((c.story_id for c, _ in wanted), dtype=np.int64, count=len(wanted))
     queues: dict[int | str, list[tuple[float, int, Candidate]]] = {}
