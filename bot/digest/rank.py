@@ -18,10 +18,9 @@ topics never appear.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
@@ -71,13 +70,15 @@ def shown(candidate: Candidate, off: Collection[int]) -> bool:
     return not candidate.feeds or any(f not in off for f in candidate.feeds)
 
 
-def importance(candidate: Candidate) -> float:
-    """The hours of freshness a story's extra sources, languages and watchlist names are worth."""
-    languages = len(candidate.langs)
+def importance(candidates: Sequence[Candidate]) -> np.ndarray:
+    """The hours of freshness each story's extra sources, languages and watchlist names are worth."""
+    sources = np.array([len(c.sources) for c in candidates], dtype=np.float64)
+    languages = np.array([len(c.langs) for c in candidates], dtype=np.float64)
+    watched = np.array([c.watched > 0 for c in candidates], dtype=bool)
     return (
-        SOURCE_BONUS * (len(candidate.sources) - 1)
-        + (LANGUAGE_BONUS * (languages - 1) if languages > 1 else 0.0)
-        + (WATCH_BONUS if candidate.watched else 0.0)
+        SOURCE_BONUS * (sources - 1)
+        + LANGUAGE_BONUS * np.maximum(languages - 1, 0.0)
+        + np.where(watched, WATCH_BONUS, 0.0)
     )
 
 
@@ -94,11 +95,12 @@ def preference(candidates: Sequence[Candidate], reader: Reader, vectors: Mapping
         return scores
     total = sum(abs(w) for w in weights.values()) + PRIOR
     rated = [i for i in weights if i in vectors]
-    placed = [n for n, c in enumerate(candidates) if c.story_id in vectors]
+    found = [vectors.get(c.story_id) for c in candidates]
+    placed = [n for n, v in enumerate(found) if v is not None]
     if rated and placed:
         # Centred on the candidates' mean: e5's cosines sit high for any two texts, the differences tell the topic.
         # (The embedders' vectors are L2-normalised already.)
-        pool = np.array([vectors[candidates[n].story_id] for n in placed])
+        pool = np.array([found[n] for n in placed])
         centre = pool.mean(axis=0)
         weighed = np.array([weights[i] for i in rated], dtype=pool.dtype)
         taste = weighed @ _unit(np.array([vectors[i] for i in rated]) - centre) / total
@@ -114,9 +116,7 @@ def preference(candidates: Sequence[Candidate], reader: Reader, vectors: Mapping
             feed_count[feed] = feed_count.get(feed, 0) + 1
     if feed_sum:
         rating = {feed: FEED_TASTE_HOURS * total / (feed_count[feed] + PRIOR) for feed, total in feed_sum.items()}
-        scores += np.fromiter(
-            (rating.get(c.feeds[0], 0.0) if c.feeds else 0.0 for c in candidates), dtype=np.float32, count=len(scores)
-        )
+        scores += np.array([rating.get(c.feeds[0], 0.0) if c.feeds else 0.0 for c in candidates], dtype=np.float32)
     return scores
 
 
@@ -134,48 +134,50 @@ def select(
     exclusions, best first and balanced across feeds, at most `cap`; `more` counts those left for later."""
     reader = reader or Reader()
     readable = [c for c in candidates if shown(c, reader.off)] if reader.off else list(candidates)
-    leads = [lead_feed(c) for c in readable]
     # The feeds with stories in the window, delivered or not: a busy feed does not fill a digest because the quiet
-    # ones' stories went out earlier.
-    counts = Counter(leads)
-    limit = max(1, cap // 3) if len(counts) >= BALANCE_FEEDS else cap
-    oldest = min((c.at for c in readable), default=now)
-    days = max(1.0, (now - oldest) / timedelta(days=1))
-    quiet = {feed for feed, count in counts.items() if count <= QUIET_PER_DAY * days}
-    wanted = [
-        (c, feed)
-        for c, feed in zip(readable, leads, strict=True)
+    # ones' stories went out earlier. Each feed gets a number, its code, for the arrays below.
+    codes: dict[int | str, int] = {}
+    feed_of = np.array([codes.setdefault(lead_feed(c), len(codes)) for c in readable], dtype=np.intp)
+    limit = max(1, cap // 3) if len(codes) >= BALANCE_FEEDS else cap
+    stamp = now.timestamp()
+    stamps = np.array([c.at.timestamp() for c in readable], dtype=np.float64)
+    days = max(1.0, (stamp - stamps.min()) / 86400) if len(stamps) else 1.0
+    quiet = np.bincount(feed_of, minlength=len(codes)) <= QUIET_PER_DAY * days  # by feed code
+    keep = [
+        n
+        for n, c in enumerate(readable)
         if not (delivered and any(i in delivered for i in c.story_ids())) and (not topics or matches(topics, c.texts()))
     ]
-    if not wanted:
+    if not keep:
         return Selection([], 0)
-    liking = preference([c for c, _ in wanted], reader, vectors or {})
-    # Scores in numpy (hours since `now`); a quiet feed's story the reader does not dislike keeps its freshness until
-    # it is too old to send.
-    stamp = now.timestamp()
-    ages = (stamp - np.fromiter((c.at.timestamp() for c, _ in wanted), dtype=np.float64, count=len(wanted))) / 3600
-    fresh = np.fromiter((feed in quiet for _, feed in wanted), dtype=bool, count=len(wanted)) & (liking >= 0)
-    bonus = np.fromiter((importance(c) for c, _ in wanted), dtype=np.float64, count=len(wanted))
-    scores = bonus - np.where(fresh, 0.0, ages) + liking
-    ids = np.fromiter((c.story_id for c, _ in wanted), dtype=np.int64, count=len(wanted))
-    queues: dict[int | str, list[tuple[float, int, Candidate]]] = {}
-    for n in np.lexsort((-ids, -scores)).tolist():  # best first; a tie: the newer id
-        c, feed = wanted[n]
-        queue = queues.setdefault(feed, [])
-        if len(queue) < limit:
-            queue.append((-float(scores[n]), -c.story_id, c))
-    heads: list[tuple[float, int, int | str]] = []
-    order = {feed: n for n, feed in enumerate(queues)}
-    for feed, queue in queues.items():
-        heads.append((queue[0][0], order[feed], feed))
+    wanted = [readable[n] for n in keep]
+    liking = preference(wanted, reader, vectors or {})
+    # Scores in hours since `now`; a quiet feed's story the reader does not dislike keeps its freshness until it is
+    # too old to send.
+    feeds = feed_of[keep]
+    ages = (stamp - stamps[keep]) / 3600
+    scores = importance(wanted) - np.where(quiet[feeds] & (liking >= 0), 0.0, ages) + liking
+    ids = np.array([c.story_id for c in wanted], dtype=np.int64)
+    order = np.lexsort((-ids, -scores))  # best first; a tie: the newer id
+    # Only a feed's best `limit` can be picked: its place among its own feed's stories, from a stable sort by feed.
+    by_feed = np.argsort(feeds[order], kind="stable")
+    grouped = feeds[order][by_feed]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    place = np.empty(len(order), dtype=np.intp)
+    place[by_feed] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    queues: dict[int, list[tuple[float, int, Candidate]]] = {}
+    for n in order[place < limit].tolist():
+        c = wanted[n]
+        queues.setdefault(int(feeds[n]), []).append((-float(scores[n]), -c.story_id, c))
+    heads = [(queue[0][0], n, feed) for n, (feed, queue) in enumerate(queues.items())]
     heapq.heapify(heads)
-    taken: dict[int | str, int] = {}
+    taken: dict[int, int] = {}
     chosen: list[Candidate] = []
     while heads and len(chosen) < cap:
         _, n, feed = heapq.heappop(heads)
         count = taken.get(feed, 0)
         chosen.append(queues[feed][count][2])
         taken[feed] = count + 1
-        if taken[feed] < min(limit, len(queues[feed])):
+        if taken[feed] < len(queues[feed]):
             heapq.heappush(heads, (queues[feed][count + 1][0] + FEED_STEP * taken[feed], n, feed))
     return Selection(chosen, len(wanted) - len(chosen))
