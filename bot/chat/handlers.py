@@ -18,7 +18,6 @@ from bot.chat.permissions import is_admin
 from bot.chat.replies import chat_of, deps, reply, reply_blocks, reply_photo
 from bot.chat.settings import (
     exclusion_hint,
-    reply_with_keyboard,
     show_languages,
     show_schedules,
     show_topics,
@@ -212,7 +211,7 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         *render_sources(listed, me.t),
         plain(me.t("Press a source to switch it off or on: ✅ on, ⬜ off, 🔇 muted.")),
     ]
-    await reply_with_keyboard(update, context, blocks, sources_keyboard(await source_states(me)))
+    await reply_blocks(update, context, blocks, keyboard=sources_keyboard(await source_states(me)))
 
 
 @guarded

@@ -42,7 +42,7 @@ async def summarize(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("page not summarized: %s", e)
         await reply(update, context, refusal(e.kind, t))
         return
-    await reply_blocks(update, context, page_summary(view, t), buttons=[read_button(view.page_id, t)])
+    await reply_blocks(update, context, page_summary(view, t), keyboard=((read_button(view.page_id, t),),))
 
 
 async def read_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

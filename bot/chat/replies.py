@@ -8,15 +8,17 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.fairuse import FairUse
+from bot.chat.keyboards import markup
 from bot.chat.pacing import ChatPacer
 from bot.chat.permissions import GroupAdmins
 from bot.chat.sender import NO_PREVIEW, Sender, retry_after_seconds
+from bot.render.keyboards import Keyboard
 from bot.render.spans import Block, caption_html, pack, plain
 from bot.service import Chat, Service
 
@@ -68,14 +70,13 @@ async def reply_blocks(
     context: ContextTypes.DEFAULT_TYPE,
     blocks: Sequence[Block],
     *,
-    buttons: Sequence[tuple[str, str]] = (),
+    keyboard: Keyboard = (),
 ) -> None:
-    """`blocks` packed into messages; `buttons` ((label, callback data), one row) go under the last one."""
+    """`blocks` packed into messages (paced like any reply); the keyboard, if any, under the last one."""
     chat = chat_of(update)
     messages = pack(blocks)
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]])
     for index, message in enumerate(messages):
-        await send_paced(context, chat, message, markup if buttons and index == len(messages) - 1 else None)
+        await send_paced(context, chat, message, markup(keyboard) if index == len(messages) - 1 else None)
 
 
 async def send_paced(

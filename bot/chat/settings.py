@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.chat.handling import Asker, lang_of
-from bot.chat.replies import chat_of, deps, send_paced
+from bot.chat.keyboards import markup
+from bot.chat.replies import chat_of, deps, reply_blocks
 from bot.errors import StaleChoiceError, UsageError
 from bot.i18n import N_, Texts, texts
 from bot.render.settings import (
@@ -34,24 +35,9 @@ from bot.render.settings import (
     topic_check,
     topics_keyboard,
 )
-from bot.render.spans import Block, pack, plain
+from bot.render.spans import plain
 
 log = logging.getLogger(__name__)
-
-
-def markup(keyboard: Keyboard) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard])
-
-
-async def reply_with_keyboard(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, blocks: Sequence[Block], keyboard: Keyboard
-) -> None:
-    """The blocks as messages (paced like any reply), the keyboard under the last one."""
-    chat = chat_of(update)
-    messages = pack(blocks)
-    for number, message in enumerate(messages, start=1):
-        last = number == len(messages)
-        await send_paced(context, chat, message, markup(keyboard) if last and keyboard else None)
 
 
 async def source_states(me: Asker) -> list[SourceState]:
@@ -69,7 +55,7 @@ async def show_languages(update: Update, context: ContextTypes.DEFAULT_TYPE, me:
         lang=sub.lang,
         codes=", ".join(offered),
     )
-    await reply_with_keyboard(update, context, [plain(text)], language_keyboard(offered, sub.lang))
+    await reply_blocks(update, context, [plain(text)], keyboard=language_keyboard(offered, sub.lang))
 
 
 async def show_schedules(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Asker) -> None:
@@ -78,7 +64,7 @@ async def show_schedules(update: Update, context: ContextTypes.DEFAULT_TYPE, me:
     now = t("Digests come at {times} ({tz}).", times=", ".join(sub.times), tz=sub.tz)
     text = now + " " + t("Change them like this: /schedule 07:30,18:00 Europe/Rome")
     text += "\n" + t("Or press one of these times ({tz}):", tz=sub.tz)
-    await reply_with_keyboard(update, context, [plain(text)], schedule_keyboard(sub.times))
+    await reply_blocks(update, context, [plain(text)], keyboard=schedule_keyboard(sub.times))
 
 
 async def show_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, me: Asker) -> None:
@@ -86,10 +72,10 @@ async def show_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, me: As
     t, topics = me.t, me.subscription.topics
     if not topics:
         text = t("You get every story. To narrow them: /topics OpenAI, open source")
-        await reply_with_keyboard(update, context, [plain(text + "\n" + exclusion_hint(t))], ())
+        await reply_blocks(update, context, [plain(text + "\n" + exclusion_hint(t))])
         return
     text = t("Your topics: {topics}. Press ❌ to remove one.", topics=", ".join(topics))
-    await reply_with_keyboard(update, context, [plain(text)], topics_keyboard(topics, t))
+    await reply_blocks(update, context, [plain(text)], keyboard=topics_keyboard(topics, t))
 
 
 def exclusion_hint(t: Texts) -> str:
@@ -123,7 +109,7 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(toast[:200])
     if keyboard is not None:
         try:
-            await query.edit_message_reply_markup(markup(keyboard) if keyboard else None)
+            await query.edit_message_reply_markup(markup(keyboard))
         except BadRequest as e:  # the same state shown already (a double press): nothing to edit
             log.debug("keyboard not edited: %s", e)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from bot.i18n import N_, Texts
+from bot.render.keyboards import Button
 from bot.render.spans import LIMIT, Block, Span, plain, safe_href, units
 from bot.service.links import PageView
 
@@ -43,9 +44,9 @@ def parse_page_data(data: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def read_button(page_id: int, t: Texts) -> tuple[str, str]:
-    """(label, callback data) of the button that opens a page's whole text."""
-    return READ_EMOJI + " " + t("Read it all"), page_data(page_id)
+def read_button(page_id: int, t: Texts) -> Button:
+    """The button that opens a page's whole text."""
+    return Button(READ_EMOJI + " " + t("Read it all"), page_data(page_id))
 
 
 def refusal(kind: str, t: Texts) -> str:

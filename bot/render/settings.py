@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from babel import Locale, UnknownLocaleError
 
 from bot.i18n import Texts
+from bot.render.keyboards import Button, Keyboard
 
 # Every settings button's data starts with "s" and a letter for its kind: the chat layer's CallbackQueryHandler pattern.
 PATTERN = r"^s[lsct]:"
@@ -24,15 +25,6 @@ SCHEDULE_PRESETS: tuple[tuple[str, ...], ...] = (
 MAX_SOURCE_BUTTONS = 90  # Telegram shows at most 100 buttons under a message
 _LABEL_CHARS = 40
 _LANG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    data: str  # callback data, at most 64 bytes
-
-
-Keyboard = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,10 @@ from bot.errors import ModelError, StaleChoiceError
 from bot.feeds.parse import is_teaser
 from bot.service.context import Context
 from bot.service.engines import Engines
-from bot.service.model_work import ModelWork, Priority, TranslateJob
+from bot.service.localize import english_route, from_english
+from bot.service.model_work import ModelWork
 from bot.service.preferences import Preferences
 from bot.store.rows import StoryRow
-from summarizer.errors import EngineError
-from summarizer.models import no_path, translation_route
 from summarizer.types import UNDETERMINED
 
 
@@ -108,17 +107,8 @@ class Articles:
         config = await self.model_work.ready()
         if config.backend == "extractive":
             raise ModelError("the extractive backend does not translate")
-        if translation_route(config, "en", lang) is None:
-            raise ModelError(no_path(config, lang) or f"no model translates English into {lang!r}")
-        job = TranslateJob(config, [story.title_en, story.text_en], "en", lang, priority=Priority.INTERACTIVE)
-        try:
-            translation = await self.model_work.translate(job)
-        except EngineError as e:
-            raise ModelError(str(e)) from e
-        except Exception as e:  # a half-downloaded model, a tokenizer panic: the reader gets the original
-            raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
-        if not translation.translated:
-            raise ModelError(f"the {config.backend} backend does not translate into {lang!r}")
+        english_route(config, lang)
+        translation = await from_english(self.model_work, config, [story.title_en, story.text_en], lang)
         title, text = translation.texts
         await self.ctx.db(
             self.ctx.store.save_article,

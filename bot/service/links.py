@@ -17,11 +17,10 @@ from bot.feeds.extract import extract_page
 from bot.feeds.types import Fetcher
 from bot.service.context import Context
 from bot.service.engines import Engines
-from bot.service.localize import fallback_summary
-from bot.service.model_work import DetectJob, EnrichJob, ModelWork, Priority, TranslateJob
+from bot.service.localize import english_route, fallback_summary, from_english
+from bot.service.model_work import DetectJob, EnrichJob, ModelWork, Priority
 from bot.store.pages import NewPage, PageRow
-from summarizer.errors import EngineError
-from summarizer.models import no_path, translation_route
+from summarizer.models import translation_route
 from summarizer.types import Article, Enriched
 
 log = logging.getLogger(__name__)
@@ -190,25 +189,12 @@ class Links:
         """(title, `body_en`) translated from English into `lang` at interactive priority, cached per (page,
         language, part, model); a reader of the page's own language gets its headline as published."""
         config = await self.model_work.ready()
-        route = translation_route(config, "en", lang)
-        if route is None:
-            raise ModelError(no_path(config, lang) or f"no model translates English into {lang!r}")
-        cached = await self.ctx.db(self.ctx.store.page_translation, page.id, lang, part, route.name)
+        model = english_route(config, lang)
+        cached = await self.ctx.db(self.ctx.store.page_translation, page.id, lang, part, model)
         if cached is not None:
             return cached
-        job = TranslateJob(config, [page.title_en, body_en], "en", lang, priority=Priority.INTERACTIVE)
-        try:
-            translation = await self.model_work.translate(job)
-        except EngineError as e:
-            raise ModelError(str(e)) from e
-        except Exception as e:  # a half-downloaded model, a tokenizer panic: this page stays in its language
-            raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
-        if not translation.translated:
-            raise ModelError(f"the {config.backend} backend does not translate into {lang!r}")
-        title, body = translation.texts
+        title, body = (await from_english(self.model_work, config, [page.title_en, body_en], lang)).texts
         if lang == page.lang:
             title = page.title
-        await self.ctx.db(
-            self.ctx.store.save_page_translation, page.id, lang, part, route.name, title, body, self.ctx.now()
-        )
+        await self.ctx.db(self.ctx.store.save_page_translation, page.id, lang, part, model, title, body, self.ctx.now())
         return title, body

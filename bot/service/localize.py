@@ -9,13 +9,38 @@ from dataclasses import dataclass
 from bot.errors import LanguageNotOfferedError, ModelError, NewsbotError
 from bot.service.context import Context
 from bot.service.engines import Engines
-from bot.service.model_work import ModelWork, TranslateJob
+from bot.service.model_work import ModelWork, Priority, TranslateJob
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.errors import EngineError
 from summarizer.extractive import summarize_extractive
 from summarizer.models import no_path, translation_route
-from summarizer.types import UNDETERMINED
+from summarizer.types import UNDETERMINED, EngineConfig, Translation
+
+
+def english_route(config: EngineConfig, lang: str) -> str:
+    """The model that translates English into `lang` (what a translation is cached under); ModelError when none."""
+    route = translation_route(config, "en", lang)
+    if route is None:
+        raise ModelError(no_path(config, lang) or f"no model translates English into {lang!r}")
+    return route.name
+
+
+async def from_english(model_work: ModelWork, config: EngineConfig, texts: list[str], lang: str) -> Translation:
+    """`texts` translated from the English pivot into `lang`, at interactive priority (a reader waits for them);
+    ModelError saying why not: the model is missing or fails, or the backend does not translate (never cache English
+    as a translation)."""
+    try:
+        translation = await model_work.translate(TranslateJob(config, texts, "en", lang, Priority.INTERACTIVE))
+    except ModelError:
+        raise
+    except EngineError as e:
+        raise ModelError(str(e)) from e
+    except Exception as e:  # a half-downloaded model, a tokenizer panic: this text stays in its language
+        raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
+    if not translation.translated:
+        raise ModelError(f"the {config.backend} backend does not translate into {lang!r}")
+    return translation
 
 
 @dataclass(frozen=True)
@@ -52,23 +77,11 @@ class Localize:
                 return story.title, story.summary_en
             raise ModelError(f"story {story.id} was summarized without translation (extractive backend)")
         config = await self.model_work.ready()
-        route = translation_route(config, "en", lang)
-        if route is None:
-            raise ModelError(no_path(config, lang) or f"no model translates English into {lang!r}")
-        model = route.name
+        model = english_route(config, lang)
         cached = await self.ctx.db(self.ctx.store.cached_translation, story.id, lang, story.content_hash, model)
         if cached is not None:
             return cached
-        job = TranslateJob(config, [story.title_en, story.summary_en], "en", lang)
-        try:
-            translation = await self.model_work.translate(job)
-        except EngineError as e:
-            raise ModelError(str(e)) from e
-        except Exception as e:  # a half-downloaded model, a tokenizer panic: this language fails, not the digest
-            raise ModelError(f"translating into {lang!r} failed: {type(e).__name__}: {e}") from e
-        if not translation.translated:  # the extractive backend over stories a model summarized: never cache English
-            raise ModelError(f"the {config.backend} backend does not translate into {lang!r}")
-        title, summary = translation.texts
+        title, summary = (await from_english(self.model_work, config, [story.title_en, story.summary_en], lang)).texts
         if lang == story.lang:
             title = story.title  # a reader of the source language gets the headline as published
         await self.ctx.db(

@@ -45,10 +45,10 @@ def test_every_button_parses_back_to_its_choice_within_64_bytes() -> None:
         *(DropTopic(i, topic_check(topic)) for i, topic in enumerate(topics)),
         ClearTopics(),
     ]
-    assert [b.text for b in buttons[:4]] == ["English", "✓ Deutsch", "Português", "中文"]
-    assert buttons[4].text == "✅ " + "n" * 39 + "…" and buttons[5].text == "🔇 Echo"
-    assert [b.text for b in buttons[6:8]] == ["07:30", "✓ 07:30 · 18:00"]
-    assert buttons[-3].text == "❌ ohne crypto"
+    assert [b.label for b in buttons[:4]] == ["English", "✓ Deutsch", "Português", "中文"]
+    assert buttons[4].label == "✅ " + "n" * 39 + "…" and buttons[5].label == "🔇 Echo"
+    assert [b.label for b in buttons[6:8]] == ["07:30", "✓ 07:30 · 18:00"]
+    assert buttons[-3].label == "❌ ohne crypto"
 
 
 @pytest.mark.parametrize(
