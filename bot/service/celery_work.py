@@ -1,10 +1,13 @@
 """Model work on `newsbot worker` processes through Celery on Redis (NEWSBOT_BROKER_URL): each job goes on its
 priority's queue and its answer comes back here, where the stages store it; a worker never writes the database.
 
-A job with no answer within NEWSBOT_JOB_TIMEOUT (its worker died) is sent again; one refused (a worker with other
-models) goes back to the queue for another worker, and /health says which worker refused it and why. Redis away is
-waited out: sending and reading resume when it is back, and `outage_since` says since when for /health. Celery is
-imported at first use, so that a main box without a broker never loads it."""
+A job with no answer within NEWSBOT_JOB_TIMEOUT (its worker died) is sent again, at most MAX_SENDS times; one refused
+(a worker with other models) goes back to the queue for another worker, and /health says which worker refused it and
+why. While no worker with the job's models is alive (only workers with other models, or none at all) for
+NO_WORKER_GRACE, the job fails with that reason rather than waiting for ever: a reader gets the untranslated text at
+once, and a story is retried by a later pass. Redis away is waited out: sending and reading resume when it is back, and
+`outage_since` says since when for /health. Celery is imported at first use, so that a main box without a broker never
+loads it."""
 
 from __future__ import annotations
 
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 
 POLL_EVERY = 0.02  # seconds between two looks for answers while jobs are in flight
 RETRY_EVERY = 1.0  # seconds between two tries to reach Redis while it is away
+FLEET_CHECK = 5.0  # seconds between two looks at which workers are alive, while jobs wait
+NO_WORKER_GRACE = 60.0  # seconds a job waits while no worker with its models is alive (a worker's sign-of-life TTL)
+MAX_SENDS = 3  # a job sent this many times without an answer (each killed its worker?) fails
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class CeleryWork:
     """ModelWork on the queue; detection without an engine (lingua alone, no models) stays on this box."""
 
     stop_grace: float | None = 5.0  # answers in flight at a stop: what comes meanwhile is stored, the rest redone later
+    no_worker_grace: float = NO_WORKER_GRACE
 
     def __init__(self, ctx: Context, engines: Engines, broker_url: str) -> None:
         self.ctx = ctx
@@ -75,6 +82,8 @@ class CeleryWork:
         self._reader: asyncio.Task[None] | None = None
         self.outage_since: float | None = None
         self.answered: Counter[str] = Counter()  # answers taken, by worker name
+        self._fleet: tuple[float, dict[str, str]] | None = None  # when looked at; worker name -> its models
+        self._missing: dict[str, float] = {}  # models -> since when no worker alive runs them (for every job)
 
     @property
     def app(self) -> Celery:
@@ -93,7 +102,10 @@ class CeleryWork:
         from bot.workers.payloads import ENRICH_TASK, enrich_payload, models_identity
 
         payload = enrich_payload(models_identity(job.config), job.articles)
-        answer = await self._answer(ENRICH_TASK, payload, job.priority)
+        try:
+            answer = await self._answer(ENRICH_TASK, payload, job.priority)
+        except ModelError as e:  # no worker could take it: each story fails with the reason, retried by a later pass
+            return [str(e)] * len(job.articles)
         if answer.refused is not None or answer.error is not None or answer.results is None:
             reason = f"worker {answer.worker} refused the job: {answer.refused or answer.error}"
             return [reason] * len(job.articles)
@@ -118,22 +130,37 @@ class CeleryWork:
     # -- jobs and answers --------------------------------------------------------------------------------------------
     async def _answer(self, task: str, payload: dict[str, Any], priority: Priority) -> Answer:
         """The job's answer. With none within the job timeout (its worker died), it is sent again, and the first
-        answer to any of its copies counts: a slow worker's answer is never thrown away."""
+        answer to any of its copies counts: a slow worker's answer is never thrown away. ModelError when no worker
+        with the job's models is alive for `no_worker_grace`, or after MAX_SENDS copies went unanswered."""
         from bot.workers.app import queue_for
         from bot.workers.payloads import answer_of
 
         copies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        sent_at = None
+        models = payload["models"]
         try:
             while True:
-                task_id = uuid.uuid4().hex
-                copies[task_id] = self._waiting[task_id] = asyncio.get_running_loop().create_future()
-                await self._send(task, task_id, payload, queue_for(priority))
-                self._read_answers()
-                done, _ = await asyncio.wait(copies.values(), timeout=self.job_timeout)
+                if sent_at is None or time.monotonic() - sent_at >= self.job_timeout:
+                    if copies:
+                        log.warning("no answer to a %s job within %d s", task, self.job_timeout)
+                        await self._count_failed()
+                        if len(copies) >= MAX_SENDS:
+                            raise ModelError(f"no worker answered this job, sent {len(copies)} times, "
+                                             f"{self.job_timeout} s each (NEWSBOT_JOB_TIMEOUT)")  # fmt: skip
+                    task_id = uuid.uuid4().hex
+                    copies[task_id] = self._waiting[task_id] = asyncio.get_running_loop().create_future()
+                    await self._send(task, task_id, payload, queue_for(priority))
+                    sent_at = time.monotonic()
+                    self._read_answers()
+                done, _ = await asyncio.wait(copies.values(), timeout=FLEET_CHECK)
                 if done:
                     break
-                log.warning("no answer to job %s within %d s: sending it again", task_id, self.job_timeout)
-                await self._count_failed()
+                fleet = await self._fleet_models()
+                if fleet is None or models in fleet.values():
+                    self._missing.pop(models, None)
+                elif time.monotonic() - self._missing.setdefault(models, time.monotonic()) >= self.no_worker_grace:
+                    await self._count_failed()
+                    raise ModelError(_no_worker(models, fleet))
         finally:
             for task_id in copies:
                 self._waiting.pop(task_id, None)
@@ -142,6 +169,18 @@ class CeleryWork:
         if answer.refused is not None or answer.error is not None:
             await self._count_failed()
         return answer
+
+    async def _fleet_models(self) -> dict[str, str] | None:
+        """Worker name -> its models, for the workers alive (looked at once per FLEET_CHECK for every job waiting);
+        None while Redis is away."""
+        now = time.monotonic()
+        if self._fleet is None or now - self._fleet[0] >= FLEET_CHECK:
+            try:
+                seen = await asyncio.to_thread(self._workers_seen)
+            except Exception:
+                return None
+            self._fleet = (now, {w.name: w.models for w in seen})
+        return self._fleet[1]
 
     async def _send(self, task: str, task_id: str, payload: dict[str, Any], queue: str) -> None:
         while True:
@@ -212,7 +251,7 @@ class CeleryWork:
     def _status(self) -> BrokerStatus:
         import json
 
-        from bot.workers.app import FAILED_KEY, REFUSED_KEY, WORKER_KEY
+        from bot.workers.app import FAILED_KEY, REFUSED_KEY
         from bot.workers.payloads import QUEUES
 
         url = _without_password(self.broker_url)
@@ -220,21 +259,7 @@ class CeleryWork:
         client = self.app.backend.client
         try:
             depths = {priority.name.lower(): int(client.llen(QUEUES[priority])) for priority in Priority}
-            workers = []
-            for key in sorted(client.scan_iter(match=WORKER_KEY + "*", count=100)):
-                raw = client.get(key)
-                if raw is None:
-                    continue
-                seen = json.loads(raw)
-                workers.append(
-                    WorkerSeen(
-                        seen["name"],
-                        seen["device"],
-                        int(seen["concurrency"]),
-                        seen["models"],
-                        max(0.0, time.time() - float(seen["seen_at"])),
-                    )
-                )
+            workers = self._workers_seen()
             failed = int(client.get(FAILED_KEY) or 0)
             refusal = client.get(REFUSED_KEY)
         except Exception as e:
@@ -249,6 +274,29 @@ class CeleryWork:
             last_refusal=None if refusal is None else json.loads(refusal)["reason"],
         )
 
+    def _workers_seen(self) -> list[WorkerSeen]:
+        import json
+
+        from bot.workers.app import WORKER_KEY
+
+        client = self.app.backend.client
+        workers = []
+        for key in sorted(client.scan_iter(match=WORKER_KEY + "*", count=100)):
+            raw = client.get(key)
+            if raw is None:
+                continue
+            seen = json.loads(raw)
+            workers.append(
+                WorkerSeen(
+                    seen["name"],
+                    seen["device"],
+                    int(seen["concurrency"]),
+                    seen["models"],
+                    max(0.0, time.time() - float(seen["seen_at"])),
+                )
+            )
+        return workers
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
@@ -261,6 +309,15 @@ def _failed(reason: str) -> dict[str, Any]:
     from bot.workers.payloads import Answer, answer_payload
 
     return answer_payload(Answer("?", "?", error=reason))
+
+
+def _no_worker(models: str, fleet: dict[str, str]) -> str:
+    others = ", ".join(f"{name} runs {theirs}" for name, theirs in sorted(fleet.items()))
+    return (
+        f"no worker runs this box's models ({models}): "
+        + (f"{others}; " if others else "none is alive; ")
+        + "start `newsbot worker` with the same feeds.yaml models and NEWSBOT_BACKEND"
+    )
 
 
 def _without_password(url: str) -> str:
