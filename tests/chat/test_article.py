@@ -146,8 +146,13 @@ async def test_forged_stale_and_replayed_presses_change_nothing_and_are_answered
     async with running_bot(tmp_path, feed_server) as world:
         await world.say(50, "/start")
         await world.say(51, "/start")
+        await world.say(53, "/start")
         await world.publish([("a", "OpenAI ships a model"), ("b", "Chips get cheaper")])
         [digest] = await digest_of(world, 50)
+        [kept] = await digest_of(world, 53)  # then the bot is blocked there: the subscription is kept, inactive
+        sub = await world.service.subscribers.get(Chat(53))
+        assert sub is not None
+        await world.service.subscribers.deactivate(sub.id, "Forbidden: bot was blocked by the user")
         buttons = open_buttons(digest)
         assert len(buttons) == 2 and {parse_press(b["callback_data"]).kind for b in buttons} == {"open"}  # type: ignore[union-attr]
         other = world.service.store.db.execute("SELECT max(id) FROM stories").fetchone()[0] + 1
@@ -160,6 +165,7 @@ async def test_forged_stale_and_replayed_presses_change_nothing_and_are_answered
             (50, digest.message_id, "s:lang:de"),  # a prefix nobody here handles
             (51, digest.message_id, buttons[0]["callback_data"]),  # chat 51 never got that story
             (52, digest.message_id, buttons[0]["callback_data"]),  # no subscription at all
+            (53, kept.message_id, open_buttons(kept)[0]["callback_data"]),  # delivered there, but inactive now
         ]
         before = len(world.api.sent)
         for chat_id, message_id, data in forged:
