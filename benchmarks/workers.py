@@ -5,7 +5,9 @@
 (b) articles per minute through the real product path (poll, then `enrichment.enrich()`) with the real-size
     random-weight models (benchmarks/random_models.py, CTranslate2 int8) for the in-process model thread, one worker
     with 2 slots, and two workers with 1 slot each, on this box;
-(c) one CUDA worker against one CPU worker: only on a GPU machine.
+(c) one CUDA worker against one CPU worker: only on a GPU machine;
+(d) the model work that stays on the main box: e5 embeddings of the same articles per minute (one per story, for
+    /ask and clusters), against which the workers' output can be weighed.
 
     python benchmarks/workers.py [--articles 16] [--instant 2000]
 
@@ -188,6 +190,8 @@ def run(args: argparse.Namespace, directory: Path, server: FeedServer, redis: Re
             process.terminate()
             process.wait(30)
     print("(a)", summary(results["instant"]), flush=True)
+    results["embed_per_minute"] = embed_rate(args.articles)
+    print("(d)", round(results["embed_per_minute"], 1), flush=True)
     if args.skip_models:
         return results
 
@@ -221,6 +225,20 @@ def run(args: argparse.Namespace, directory: Path, server: FeedServer, redis: Re
     return results
 
 
+def embed_rate(count: int) -> float:
+    """Articles per minute the main box embeds with e5 (warm, one batch of `count`, as the indexing stage does)."""
+    from summarizer.embed import E5Embedder
+
+    lines = flores_lines("it")
+    texts = ["\n".join(" ".join(lines[(9 * n + k) % len(lines)] for k in range(p, p + 3)) for p in range(0, 9, 3))
+             for n in range(count)]  # fmt: skip
+    embedder = E5Embedder()
+    embedder.passages(texts[:2])
+    began = time.perf_counter()
+    embedder.passages(texts)
+    return count / (time.perf_counter() - began) * 60
+
+
 def summary(run: dict[str, Any]) -> dict[str, Any]:
     return {"stored": run["stored"], "seconds": round(run["seconds"], 2)}
 
@@ -241,6 +259,7 @@ def report(results: dict[str, Any]) -> None:
             print(f"    {side:<20} {rate:6.1f}  ({rate / base:.2f} x in-process)")
         print(f"    load average {results['load_after']:.1f} after (other work on the box skews these)")
     print("(c) CUDA worker against CPU worker: not measured: no GPU machine")
+    print(f"(d) the main box's own model work, e5 embeddings: {results['embed_per_minute']:.0f} articles per minute")
     print(json.dumps({k: (asdict(v) if hasattr(v, "__dataclass_fields__") else v) for k, v in results.items()
                       if k not in ("instant",)} | {"instant": summary(instant)}, default=str))  # fmt: skip
 
