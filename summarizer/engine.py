@@ -3,13 +3,17 @@ summarizer/models.py)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from summarizer.errors import EngineError
-from summarizer.types import Engine, EngineConfig, LanguageDetector
+from summarizer.types import Article, Engine, EngineConfig, Enriched, LanguageDetector
 
 if TYPE_CHECKING:
     from summarizer.seq2seq import Seq2SeqModel
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(config: EngineConfig, *, detector: LanguageDetector | None = None) -> Engine:
@@ -40,3 +44,22 @@ def load_model(name: str, config: EngineConfig) -> Seq2SeqModel:
     from summarizer.transformers_backend import load_seq2seq
 
     return load_seq2seq(name, config)
+
+
+def process_batch(engine: Engine, articles: Sequence[Article]) -> list[Enriched | str]:
+    """Where the engine runs: the batch together, or article by article when the batch fails, so one bad article (or
+    one missing pair model) does not sink its batch-mates; a failure is its reason."""
+    if len(articles) == 1:
+        return [_process_one(engine, articles[0])]
+    try:
+        return list(engine.process_many(articles))
+    except Exception:
+        return [_process_one(engine, article) for article in articles]
+
+
+def _process_one(engine: Engine, article: Article) -> Enriched | str:
+    try:
+        return engine.process(article)
+    except Exception as e:  # recorded on the story, shown by `stories show`; the pass goes on
+        log.warning("enrichment failed: %s", e)
+        return str(e) if isinstance(e, EngineError) else f"{type(e).__name__}: {e}"

@@ -5,15 +5,14 @@ stage knows which implementation runs, and none calls the engine itself."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
 from bot.service.context import Context
 from bot.service.engines import Engines
-from summarizer.errors import EngineError
-from summarizer.types import Article, Detection, Engine, EngineConfig, Enriched, Translation
+from summarizer.engine import process_batch
+from summarizer.types import Article, Detection, EngineConfig, Enriched, Translation
 
 log = logging.getLogger(__name__)
 
@@ -107,22 +106,3 @@ class ModelThread:
 
     async def detect(self, job: DetectJob) -> list[Detection]:
         return await self.ctx.model(self.engines.fallback_detect, job.languages, job.texts, job.hints)
-
-
-def process_batch(engine: Engine, articles: Sequence[Article]) -> list[Enriched | str]:
-    """Where the engine runs: the batch together, or article by article when the batch fails, so one bad article (or
-    one missing pair model) does not sink its batch-mates; a failure is its reason."""
-    if len(articles) == 1:
-        return [_process_one(engine, articles[0])]
-    try:
-        return list(engine.process_many(articles))
-    except Exception:
-        return [_process_one(engine, article) for article in articles]
-
-
-def _process_one(engine: Engine, article: Article) -> Enriched | str:
-    try:
-        return engine.process(article)
-    except Exception as e:  # recorded on the story, shown by `stories show`; the pass goes on
-        log.warning("enrichment failed: %s", e)
-        return str(e) if isinstance(e, EngineError) else f"{type(e).__name__}: {e}"

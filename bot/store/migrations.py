@@ -8,6 +8,8 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.store import migrations_digests, migrations_pages
+
 log = logging.getLogger(__name__)
 migrations = Migrations("newsbot")
 
@@ -362,6 +364,6 @@ def m0018(db: Database) -> None:
     db.execute("CREATE TABLE model_downloads (process TEXT PRIMARY KEY, state TEXT NOT NULL, at TEXT NOT NULL)")
 
 
-# Later migrations that live in modules of their own register on the same object, in this order (0019-0020, 0021).
-import bot.store.migrations_digests  # noqa: E402
-import bot.store.migrations_pages  # noqa: E402, F401
+# Later migrations live in modules of their own, registered here in their order (0019-0020, 0021).
+migrations_digests.register(migrations)
+migrations_pages.register(migrations)

@@ -1,15 +1,14 @@
 """Migrations 0019 and 0020: what readers do with a digest: the articles they open (the translations kept for them,
 the views a vote must come from, the keyboards digest messages carry) and what they say (votes, opens, feeds switched
-off). Registered on the one `migrations` object (imported at the end of bot/store/migrations.py)."""
+off). bot/store/migrations.py registers them
+on its one migration set, after 0018 (`register`)."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
-from bot.store.migrations import migrations
 
-
-@migrations(name="0019_article_views")
 def m0019(db: Database) -> None:
     # A whole article in a reader's language (📖), made once per (story, language, engine fingerprint): the story's
     # text may change (content_hash), the models too (fingerprint); either makes the cached one stale.
@@ -43,7 +42,6 @@ def m0019(db: Database) -> None:
     )
 
 
-@migrations(name="0020_reader_preferences")
 def m0020(db: Database) -> None:
     # What a subscription's readers said about stories (each member of a group votes for themself; all of them shape
     # the group's ranking) and which feeds it switched off. Deleting a story (retention), a subscription (/stop) or a
@@ -73,3 +71,8 @@ def m0020(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX sources_off_feed ON sources_off(feed_id)")
+
+
+def register(migrations: Migrations) -> None:
+    migrations(name="0019_article_views")(m0019)
+    migrations(name="0020_reader_preferences")(m0020)

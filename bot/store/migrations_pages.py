@@ -1,15 +1,13 @@
 """Migration 0021: pages readers sent to be summarized (/summarize, a link in a private chat), in tables of their own:
-a page is never a story, so no digest, /ask answer, trend or search ever sees one. Registered on the one
-`migrations` object (imported at the end of bot/store/migrations.py)."""
+a page is never a story, so no digest, /ask answer, trend or search ever sees one. bot/store/migrations.py
+registers it on its one migration set, after 0020 (`register`)."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
-from bot.store.migrations import migrations
 
-
-@migrations(name="0021_summarized_pages")
 def m0021(db: Database) -> None:
     # One statement at a time: executescript() would commit each on its own, outside the migration's transaction.
     db.execute(
@@ -57,3 +55,7 @@ def m0021(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX pages_fetched ON pages(fetched_at)")
+
+
+def register(migrations: Migrations) -> None:
+    migrations(name="0021_summarized_pages")(m0021)

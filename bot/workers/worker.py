@@ -18,7 +18,6 @@ from typing import Any
 from celery import Celery
 from celery.exceptions import Reject
 
-from bot.service.model_work import process_batch
 from bot.workers.app import FAILED_KEY, REFUSED_KEY, WORKER_KEY, WORKER_TTL, make_celery, redis_client
 from bot.workers.payloads import (
     ENRICH_TASK,
@@ -31,7 +30,7 @@ from bot.workers.payloads import (
     checked,
     models_identity,
 )
-from summarizer.engine import make_engine
+from summarizer.engine import make_engine, process_batch
 from summarizer.types import Engine, EngineConfig
 
 log = logging.getLogger(__name__)
