@@ -20,7 +20,6 @@ from bot.service.engines import Engines
 from bot.service.localize import english_route, fallback_summary, from_english
 from bot.service.model_work import DetectJob, EnrichJob, ModelWork, Priority
 from bot.store.pages import NewPage, PageRow
-from summarizer.models import translation_route
 from summarizer.types import Article, Enriched
 
 log = logging.getLogger(__name__)
@@ -80,12 +79,10 @@ class Links:
         if lang == page.lang or not page.translated or lang == "en":
             return True
         try:
-            route = translation_route(await self.model_work.ready(), "en", lang)
+            model = english_route(await self.model_work.ready(), lang)
         except ModelError:
-            route = None
-        if route is None:
             return True  # nothing would translate it: the original comes at once
-        return await self.ctx.db(self.ctx.store.page_translation, page.id, lang, "text", route.name) is not None
+        return await self.ctx.db(self.ctx.store.page_translation, page.id, lang, "text", model) is not None
 
     async def text_in(self, page: PageRow, lang: str) -> PageView:
         """The page's whole text in `lang` (translated from its English pivot, cached); the original, said to be so,
