@@ -160,8 +160,9 @@ def select(
     ids = np.array([c.story_id for c in wanted], dtype=np.int64)
     order = np.lexsort((-ids, -scores))  # best first; a tie: the newer id
     # Only a feed's best `limit` can be picked: its place among its own feed's stories, from a stable sort by feed.
-    by_feed = np.argsort(feeds[order], kind="stable")
-    grouped = feeds[order][by_feed]
+    ordered = feeds[order]
+    by_feed = np.argsort(ordered, kind="stable")
+    grouped = ordered[by_feed]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     place = np.empty(len(order), dtype=np.intp)
     place[by_feed] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
