@@ -83,6 +83,7 @@ class CeleryWork:
         self.outage_since: float | None = None
         self.answered: Counter[str] = Counter()  # answers taken, by worker name
         self._fleet: tuple[float, dict[str, str]] | None = None  # when looked at; worker name -> its models
+        self._fleet_lock = asyncio.Lock()  # one look at a time: the jobs waiting share it
         self._missing: dict[str, float] = {}  # models -> since when no worker alive runs them (for every job)
 
     @property
@@ -173,14 +174,14 @@ class CeleryWork:
     async def _fleet_models(self) -> dict[str, str] | None:
         """Worker name -> its models, for the workers alive (looked at once per FLEET_CHECK for every job waiting);
         None while Redis is away."""
-        now = time.monotonic()
-        if self._fleet is None or now - self._fleet[0] >= FLEET_CHECK:
-            try:
-                seen = await asyncio.to_thread(self._workers_seen)
-            except Exception:
-                return None
-            self._fleet = (now, {w.name: w.models for w in seen})
-        return self._fleet[1]
+        async with self._fleet_lock:
+            if self._fleet is None or time.monotonic() - self._fleet[0] >= FLEET_CHECK:
+                try:
+                    seen = await asyncio.to_thread(self._workers_seen)
+                except Exception:
+                    return None
+                self._fleet = (time.monotonic(), {w.name: w.models for w in seen})
+            return self._fleet[1]
 
     async def _send(self, task: str, task_id: str, payload: dict[str, Any], queue: str) -> None:
         while True:
