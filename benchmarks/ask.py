@@ -125,7 +125,7 @@ async def answer_by_the_old_gate(service: Service, question: str) -> bool:
     stories = [s for s in [await service.ctx.db(service.ctx.store.get_story, i) for i in best] if s is not None]
     if not stories:
         return False
-    passages, vectors = await service.ask._sentences(stories)
+    passages, vectors = await service.ask.sentences.of(stories)
     scores = vectors @ found.query
     return bool(
         pick_sentences([replace(p, score=float(x)) for p, x in zip(passages, scores, strict=True) if not p.title])
@@ -137,11 +137,11 @@ async def answers(service: Service, questions: list[str]) -> dict[str, Any]:
     about stories nobody asked about yet): ms per answer and the share found."""
     old, new, found_old, found_new = [], [], 0, 0
     for question in questions:
-        service.ask._embedded.clear()
+        service.ask.sentences.forget()
         started = time.perf_counter()
         found_old += await answer_by_the_old_gate(service, question)
         old.append((time.perf_counter() - started) * 1000)
-        service.ask._embedded.clear()
+        service.ask.sentences.forget()
         started = time.perf_counter()
         found_new += (await service.ask.answer(question)).found
         new.append((time.perf_counter() - started) * 1000)

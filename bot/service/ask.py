@@ -9,7 +9,6 @@ import hashlib
 import logging
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -28,6 +27,7 @@ from bot.service.engines import Engines
 from bot.service.indexing import Indexing, best_rows, similarities
 from bot.service.localize import Localize, Localized
 from bot.service.model_work import ModelWork, TranslateJob
+from bot.service.story_sentences import StorySentences
 from bot.store.rows import StoryRow
 from summarizer.chunking import split_sentences
 from summarizer.errors import EngineError
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
 CANDIDATES = 30  # from each retriever, before fusion
 ANSWER_STORIES = 3  # the best candidates, each judged (bot/ask/answerable.py); those that answer may be quoted
-SENTENCES_PER_STORY = 40
-SENTENCE_CACHE = 256  # stories whose embedded sentences are kept (about 60 KB each with e5)
 QA_CONTEXT_TOKENS = 400  # passages given to NEWSBOT_QA_MODEL
 QA_BEAMS = 2
 QA_ANSWER_TOKENS = 96  # at most, written
@@ -75,7 +73,7 @@ class Ask:
         self.localize = localize
         self.model_work = model_work
         self.indexing = indexing
-        self._embedded: OrderedDict[tuple[int, str, str | None], tuple[list[Passage], np.ndarray]] = OrderedDict()
+        self.sentences = StorySentences(ctx, indexing, self._threads)
         self._qa_model: Any = None
         self._qa_lock = threading.Lock()
 
@@ -201,7 +199,7 @@ class Ask:
         if passing and unmasked != question:
             embedder = self.indexing.embedder
             masked = (await self.ctx.question(embedder.queries, [unmasked], threads=self._threads()))[0]
-        sentences, vectors = await self._sentences(passing)
+        sentences, vectors = await self.sentences.of(passing)
         to_question, to_masked = vectors @ found.query, vectors @ masked
         rows: dict[int, list[int]] = {}
         for n, sentence in enumerate(sentences):
@@ -223,44 +221,6 @@ class Ask:
             log.debug("story %d for %r: %s", story.id, question, verdict.reason)
             judged.append((story, verdict, passages))
         return judged
-
-    async def _sentences(self, stories: Sequence[StoryRow]) -> tuple[list[Passage], np.ndarray]:
-        """Every candidate story's title and sentences (the text the embedder reads), embedded, unscored. A story's
-        are kept for the next question about it (SENTENCE_CACHE stories): embedding them costs many times the whole
-        retrieval (`benchmarks/ask.py` times both)."""
-        fresh = [s for s in stories if _key(s) not in self._embedded]
-        if fresh:
-            split = [self._split(s) for s in fresh]
-            flat = [p.text for passages in split for p in passages]
-            vectors = np.asarray(
-                await self.ctx.question(self.indexing.embedder.passages, flat, threads=self._threads())
-            )
-            start = 0
-            for story, passages in zip(fresh, split, strict=True):
-                self._embedded[_key(story)] = (passages, vectors[start : start + len(passages)])
-                start += len(passages)
-        found: list[Passage] = []
-        rows: list[np.ndarray] = []
-        for story in stories:
-            self._embedded.move_to_end(_key(story))
-            passages, vectors = self._embedded[_key(story)]
-            found += passages
-            rows.append(vectors)
-        while len(self._embedded) > SENTENCE_CACHE:
-            self._embedded.popitem(last=False)
-        return found, np.concatenate(rows) if rows else np.zeros((0, self.indexing.embedder.dim), dtype=np.float32)
-
-    def _split(self, story: StoryRow) -> list[Passage]:
-        """A story's title and sentences, as the embedder reads them: the original text for a multilingual one, the
-        English pivot for an English one."""
-        pivot = not self.indexing.embedder.multilingual
-        text, lang = (story.text_en or story.text, "en") if pivot else (story.text, story.lang or UNDETERMINED)
-        title = (story.title_en or story.title) if pivot else story.title
-        passages = [Passage(story.id, title, 0.0, lang, -1, title=True)]
-        for position, sentence in enumerate(split_sentences(text, lang)[:SENTENCES_PER_STORY]):
-            if len(sentence) > 20:  # datelines and captions say nothing
-                passages.append(Passage(story.id, sentence, 0.0, lang, position))
-        return passages
 
     async def _pivot(self, question: str, lang: str | None) -> str | None:
         """The question in English, through the engine (cached like answer sentences), or None when it cannot be
@@ -364,8 +324,3 @@ class Ask:
 
                 self._qa_model = load_model(name, config)
             return self._qa_model
-
-
-def _key(story: StoryRow) -> tuple[int, str, str | None]:
-    """A story's embedded sentences stay valid while its text (content hash) and pivot (enrichment) do."""
-    return story.id, story.content_hash, story.enriched_at

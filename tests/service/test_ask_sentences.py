@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.service import ask as ask_module
-from bot.service import make_service
+from bot.service import make_service, story_sentences
 from tests.qa_corpus import NOW, CorpusEngine, QaWorld
 from tests.test_service import make_settings
 
@@ -45,16 +44,16 @@ async def test_a_storys_sentences_are_embedded_once(qa: QaWorld, monkeypatch: py
         assert embedder.passages_embedded == embedded
         story = await service.ctx.db(service.ctx.store.get_story, first.citations[0].story_id)
         assert story is not None
-        sentences, _ = await service.ask._sentences([story])
+        sentences, _ = await service.ask.sentences.of([story])
         assert embedder.passages_embedded == embedded
         changed = replace(story, content_hash="edited", text=story.text + " It hired its first hundred people.")
-        edited, vectors = await service.ask._sentences([changed])
+        edited, vectors = await service.ask.sentences.of([changed])
         assert embedder.passages_embedded == embedded + len(edited) and len(edited) == len(sentences) + 1
         assert len(vectors) == len(edited)
-        monkeypatch.setattr(ask_module, "SENTENCE_CACHE", 1)
-        await service.ask._sentences([story])  # the edited one is the oldest now, and goes
-        assert len(service.ask._embedded) == 1
-        await service.ask._sentences([changed])
+        monkeypatch.setattr(story_sentences, "SENTENCE_CACHE", 1)
+        await service.ask.sentences.of([story])  # the edited one is the oldest now, and goes
+        assert service.ask.sentences.kept() == 1
+        await service.ask.sentences.of([changed])
         assert embedder.passages_embedded == embedded + 2 * len(edited)
     finally:
         await service.aclose()
