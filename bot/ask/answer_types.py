@@ -13,7 +13,7 @@ from babel import Locale
 from babel.numbers import get_currency_name
 from num2words import num2words
 
-from bot.ask.salient import fold_words, name_tokens
+from bot.ask.salient import fold_words, name_runs
 
 COUNT, MONEY, DATE, NAME = "count", "money", "date", "name"
 _LANGUAGES = ("en", "it", "de", "fr", "es", "pt")
@@ -102,6 +102,14 @@ def asks_for(question: str, lang: str | None) -> str | None:
     return kind
 
 
+@cache
+def opening_words() -> frozenset[str]:
+    """Every word of the question openings ("how many", "come si chiama"): what a question asks, not about what."""
+    return frozenset(
+        w for kinds in _OPENINGS.values() for phrases in kinds.values() for w in re.split(r"[| ]", phrases)
+    )
+
+
 def _opens_clause(question: str, phrase: str, lang: str) -> bool:
     """A question word inside the question counts when it opens a clause ("Et depuis quand ...", "..., wo ...")."""
     for start in _CLAUSE.finditer(question):
@@ -156,7 +164,7 @@ def _months(lang: str) -> frozenset[str]:
     return frozenset(fold_words(m) for m in Locale.parse(lang).months["format"]["wide"].values())
 
 
-def _numbers(words: list[str], lang: str) -> list[tuple[int, int]]:
+def numbers(words: list[str], lang: str) -> list[tuple[int, int]]:
     """The runs of words that make one number ("2 billion", "zwei milliarden"), as (first, last + 1) positions."""
     spelled = _number_words(lang) if lang in _LANGUAGES else frozenset()
     runs: list[tuple[int, int]] = []
@@ -175,11 +183,12 @@ def _is_money(words: list[str], run: tuple[int, int], lang: str) -> bool:
     return any(w in currency for w in words[max(0, run[0] - 1) : run[1] + 3])
 
 
-def holds(kind: str, sentence: str, lang: str, question_words: Iterable[str]) -> bool:
-    """Whether the sentence (in `lang`) holds an answer of that kind that the question does not already say."""
+def holds(kind: str, sentence: str, lang: str, question_words: Iterable[str], known: Iterable[str] = ()) -> bool:
+    """Whether the sentence (in `lang`) holds an answer of that kind that the question does not already say. `known`:
+    the story's names (salient.inner_names), which tell a name that starts the sentence from a capitalised word."""
     words = fold_words(re.sub(f"[{_CURRENCY_SIGNS}]", " dollar ", sentence)).split()
     if kind == COUNT:  # a number that is not an amount of money: "how many employees" is not "two billion dollars"
-        return any(not _is_money(words, run, lang) for run in _numbers(words, lang))
+        return any(not _is_money(words, run, lang) for run in numbers(words, lang))
     if kind == MONEY:
         if any(sign in sentence for sign in _CURRENCY_SIGNS):
             return True
@@ -194,8 +203,45 @@ def holds(kind: str, sentence: str, lang: str, question_words: Iterable[str]) ->
         # English capitalises its months, and needs to: "may" and "march" are verbs too.
         tokens = re.findall(r"\w+", sentence) if lang == "en" else words
         return any(fold_words(t) in _months(lang) and (lang != "en" or t[0].isupper()) for t in tokens)
-    known = [w for w in question_words if len(w) > 2]
-    return any(not _said(name, known) for name in name_tokens(sentence, lang))
+    return bool(new_names(sentence, lang, question_words, known))
+
+
+def new_names(sentence: str, lang: str, question_words: Iterable[str], known: Iterable[str] = ()) -> list[list[str]]:
+    """The names in the sentence the question does not give, each as its words: not a word the question says, a
+    people or language (`_nationalities`), nor the question's acronym spelled out (Technischen Universität: TU)."""
+    said = [w for w in question_words if len(w) > 2]
+    acronyms = set(question_words)
+    found = []
+    for run in name_runs(sentence, lang, known):
+        new = [w for w in run if not _said(w, said) and w not in _nationalities()]
+        if new and (len(new) < 2 or "".join(w[0] for w in new) not in acronyms):
+            found.append(run)
+    return found
+
+
+@cache
+def _nationalities() -> frozenset[str]:
+    """Words that name a language or a people (babel's one-word language names and the words that qualify a
+    regional variant: Italian, Französisch, American, European, Swiss): capitalised in English and German, but no
+    answer to "what is it called" or "who". A word that is also a country's name stays an answer (Portugal)."""
+    words: set[str] = set()
+    places: set[str] = set()
+    for lang in _LANGUAGES:
+        locale = Locale.parse(lang)
+        names = locale.languages
+        for code, name in names.items():
+            if re.fullmatch(r"[a-z]{2}", code) and len(fold_words(name).split()) == 1:
+                words.update(fold_words(name).split())
+            elif re.fullmatch(r"[a-z]{2}_[A-Z0-9]+", code) and code[:2] in names:
+                words.update(set(fold_words(name).split()) - set(fold_words(names[code[:2]]).split()))
+        places.update(fold_words(name) for name in locale.territories.values())
+    return frozenset(w for w in words - places - _QUALIFIERS if len(w) > 3)
+
+
+# Words of babel's variant names that qualify a language, not a people ("Modern Standard Arabic").
+_QUALIFIERS = frozenset(
+    ["high", "standard", "estandar", "modern", "moderne", "modernes", "moderno", "alto", "latin", "latino"]
+)
 
 
 def _said(word: str, known: Iterable[str]) -> bool:

@@ -16,15 +16,16 @@ from summarizer.detect import FUNCTION_WORDS
 _QUOTED = re.compile(r"[\"“”„«»「『]([^\"“”„«»「」『』]{2,60})[\"“”„«»」』]")
 _L = "0-9A-Za-z\u00c0-\u024f"
 _TOKEN = re.compile(rf"[{_L}](?:[{_L}.'’]*[{_L}])?")
-_ELIDED = re.compile(r"^[a-z]{1,4}['’](?=\w)")  # l', d', dell', qu'
+_ELIDED = re.compile(r"^[a-z]{1,4}['’](?=\w)", re.IGNORECASE)  # l', d', dell', qu', L'
 _POSSESSIVE = re.compile(r"['’]s?$")
+_WORD = re.compile(r"[0-9a-z\u00df-\u024f]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _OTHER_SCRIPT = re.compile(
     r"[\u0370-\u03ff\u0400-\u052f\u0590-\u06ff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 )
 # Languages whose nouns are all capitalised: a single capitalised word there is no sign of a name.
-_CAPITALISED_NOUNS = frozenset({"de"})
+CAPITALISED_NOUNS = frozenset({"de"})
 # Acronyms that are common nouns, spelled differently by each language (AI is IA in Italian, KI in German): no name.
 _NOT_NAMES = frozenset(["ai", "ia", "ki", "eu", "ue"])
 
@@ -53,13 +54,15 @@ _INTERROGATIVES = (
 
 
 @cache
-def _function_words() -> frozenset[str]:
+def function_words() -> frozenset[str]:
     words = [w for text in FUNCTION_WORDS.values() for w in text.split()] + _INTERROGATIVES.split()
     return frozenset(fold(w).rstrip("'") for w in words)
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[^\w]+", fold(text)) if w]
+    """The folded words in Latin letters and digits: a run in another script is no word a Latin text can hold
+    ("OpenAI花了多少钱收购Windsurf" has two, openai and windsurf)."""
+    return _WORD.findall(fold(text))
 
 
 def fold_words(text: str) -> str:
@@ -101,7 +104,7 @@ def salient_terms(question: str, lang: str | None) -> list[Term]:
         starts = n == 0 or _sentence_start(question, tokens[n - 1].end(), match.start())
         if n > 0 and not _joined(question, tokens[n - 1], match, token):
             _flush(run, add, lang)
-        if _LATIN.search(token) and _name_like(token) and not (starts and fold(token) in _function_words()):
+        if _LATIN.search(token) and _name_like(token) and not (starts and fold(token) in function_words()):
             run.append((token, starts and not _marked(token)))
         else:
             _flush(run, add, lang)
@@ -128,7 +131,7 @@ def _name_like(token: str) -> bool:
         return any(c.isalpha() for c in core)  # GPT-5, A100; bare numbers are found as numbers
     if len(core) > 1 and any(c.isupper() for c in core[1:]):
         return fold(core) not in _NOT_NAMES  # OpenAI, CNIL, SAP
-    return core[:1].isupper() and fold(core).rstrip("'’") not in _function_words()
+    return core[:1].isupper() and fold(core).rstrip("'’") not in function_words()
 
 
 def _flush(run: list[tuple[str, bool]], add: Callable[[str, str], None], lang: str | None) -> None:
@@ -138,7 +141,7 @@ def _flush(run: list[tuple[str, bool]], add: Callable[[str, str], None], lang: s
     words = [word for word, _ in run]
     tentative = len(run) == 1 and run[0][1]
     del run[:]
-    if not words or tentative or (lang in _CAPITALISED_NOUNS and len(words) == 1 and not _marked(words[0])):
+    if not words or tentative or (lang in CAPITALISED_NOUNS and len(words) == 1 and not _marked(words[0])):
         return
     add(" ".join(words), "name")
 
@@ -182,30 +185,59 @@ class Vocabulary:
     def has(self, term: Term) -> bool:
         if term.kind == "number":
             return f" {re.sub(r'[^0-9]', '', term.text)} " in self.digits
-        return all(self._has_word(w) for w in term.words)
+        return all(self.has_word(w) for w in term.words)
 
-    def _has_word(self, word: str) -> bool:
+    def has_word(self, word: str) -> bool:
         if word in self.words:
             return True
         stem = _stem(word)
         return stem != word and any(w.startswith(stem) and abs(len(w) - len(word)) <= 3 for w in self.words)
 
 
-def name_tokens(sentence: str, lang: str | None) -> list[str]:
-    """The folded words of the names a sentence holds, a sentence's first word included (unlike in a question, it is
-    as often a name as not), function words excluded; in German only marked words and capitalised pairs."""
+def name_runs(sentence: str, lang: str | None, known: Iterable[str] = ()) -> list[list[str]]:
+    """The names a sentence holds, each as its folded words ("Technischen Universität München"), function words and
+    bare numbers excluded. Its first word is one only when it is marked (OpenAI, GPT-5), opens a run of capitalised
+    words (Hugging Face), or is `known`: capitalised inside a sentence elsewhere in the story (`inner_names`); else
+    it is capitalised because it starts the sentence ("Regulators still have to approve"). In German only marked
+    words and capitalised pairs are names."""
     tokens = [(m, _POSSESSIVE.sub("", _ELIDED.sub("", m.group()))) for m in _TOKEN.finditer(sentence)]
-    capital = [bool(t[:1].isupper()) and fold(t).rstrip("'’") not in _function_words() for _, t in tokens]
-    found: list[str] = []
+    capital = [bool(t[:1].isupper()) and fold(t).rstrip("'’") not in function_words() for _, t in tokens]
+    known = frozenset(known)
+    runs: list[list[str]] = []
+    last = -2
     for n, (_, token) in enumerate(tokens):
-        if not capital[n] and not _marked(token):
+        if not _LATIN.search(token) or (not capital[n] and not _marked(token)):
             continue
-        if lang in _CAPITALISED_NOUNS and not _marked(token):
-            beside = [k for k in (n - 1, n + 1) if 0 <= k < len(tokens)]
-            if not any(
-                capital[k] and _joined(sentence, tokens[min(k, n)][0], tokens[max(k, n)][0], tokens[max(k, n)][1])
-                for k in beside
-            ):
-                continue
-        found.extend(_words(token))
-    return found
+        joined = [
+            k
+            for k in (n - 1, n + 1)
+            if 0 <= k < len(tokens)
+            and capital[k]
+            and _joined(sentence, tokens[min(k, n)][0], tokens[max(k, n)][0], tokens[max(k, n)][1])
+        ]
+        words = _words(token)
+        if n == 0 and not _marked(token) and not joined and not set(words) <= known:
+            continue
+        if lang in CAPITALISED_NOUNS and not _marked(token) and not joined:
+            continue
+        if last == n - 1 and n - 1 in joined:
+            runs[-1].extend(words)
+        else:
+            runs.append(list(words))
+        last = n
+    return runs
+
+
+def name_tokens(sentence: str, lang: str | None, known: Iterable[str] = ()) -> list[str]:
+    """The folded words of the names a sentence holds (`name_runs`)."""
+    return [w for run in name_runs(sentence, lang, known) for w in run]
+
+
+def inner_names(sentences: Iterable[str], lang: str | None, titles: Iterable[str] = ()) -> frozenset[str]:
+    """The words a story shows to be names: capitalised inside one of its sentences, where a capital says so, or
+    capitalised in its title, which opens with what the story is about ("Nvidia reports record revenue": the text's
+    "Nvidia reports ..." then names Nvidia, where "Regulators still have to approve" names nothing)."""
+    inside = {w for sentence in sentences for w in name_tokens(sentence, lang)}
+    capitals = [m.group() for title in titles for m in _TOKEN.finditer(title)]
+    headline = {w for token in capitals if token[:1].isupper() for w in _words(token)} - function_words()
+    return frozenset(inside | headline)

@@ -75,3 +75,14 @@ def test_a_name_is_one_the_question_does_not_already_give() -> None:
     plant = fold_words("What is the name of the Pennsylvania plant that supplies Microsoft?").split()
     assert not holds(NAME, "Microsoft will buy power from a plant in Pennsylvania.", "en", plant)
     assert holds(NAME, "Microsoft will buy power from Three Mile Island.", "en", plant)
+
+
+def test_a_name_is_not_a_people_a_number_or_the_question_s_acronym_spelled_out() -> None:
+    office = fold_words("Who heads the Tokyo office?").split()
+    assert not holds(NAME, "The company works with Japanese banks in Tokyo.", "en", office)  # Japanese: a people
+    assert not holds(NAME, "Regulators still have to approve.", "en", office)  # a capital that starts a sentence
+    assert holds(NAME, "Regulators named Aiko Tanaka.", "en", office)
+    assert holds(NAME, "Anthropic hired her.", "en", office, known=["anthropic"])  # capitalised elsewhere: a name
+    maker = fold_words("Wie heißt der Hersteller, der die TU München unterstützt?").split()
+    assert not holds(NAME, "Forscher der Technischen Universität München zeigen ihn.", "de", maker)  # TU, in full
+    assert holds(NAME, "Forscher der Technischen Universität Berlin zeigen ihn.", "de", maker)

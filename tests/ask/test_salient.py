@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ask.salient import Vocabulary, name_tokens, needs_pivot, salient_terms, without_terms
+from bot.ask.salient import Vocabulary, inner_names, name_runs, name_tokens, needs_pivot, salient_terms, without_terms
 
 
 def texts(question: str, lang: str) -> list[str]:
@@ -73,7 +73,23 @@ def test_a_story_holds_a_name_in_any_inflection_and_a_number_exactly() -> None:
 
 
 def test_the_names_a_sentence_holds() -> None:
-    assert name_tokens("Anthropic opened its first office in Asia, in Tokyo.", "en") == ["anthropic", "asia", "tokyo"]
+    # A capital that starts the sentence is a name only when another follows it, the word is marked, or the story
+    # capitalises it inside a sentence too.
+    assert name_tokens("Anthropic opened its first office in Asia, in Tokyo.", "en") == ["asia", "tokyo"]
+    assert name_tokens("Anthropic opened an office.", "en", ["anthropic"]) == ["anthropic"]
+    assert name_tokens("Regulators still have to approve.", "en") == []
+    assert name_tokens("Hugging Face opened a lab.", "en") == ["hugging", "face"]
+    assert name_tokens("OpenAI opened a lab.", "en") == ["openai"]
+    assert name_tokens("The plant returns to service in 2028.", "en") == []  # a number is no name
+    assert name_tokens("L’équipe compte trente ingénieurs.", "fr") == []  # nor an elided article's noun
+    assert name_tokens("Le rapport de L’Arcep est publié.", "fr") == ["arcep"]  # a capital L' is no part of a name
+    assert inner_names(["Anthropic opened an office in Tokyo.", "Anthropic hires."], "en") == {"tokyo"}
+    # A capital in the title is a name's (or the title's first word): what the story's sentences start with too.
+    assert inner_names(["Nvidia reports record revenue."], "en", ["Nvidia reports record revenue"]) == {"nvidia"}
+    assert inner_names(["Regulators still have to approve."], "en", ["Microsoft signs a deal"]) == {"microsoft"}
+    assert name_runs("Forscher der Technischen Universität München zeigen ihn.", "de") == [
+        ["technischen", "universitat", "munchen"]
+    ]
     assert name_tokens("La Agencia Española multó a una empresa.", "es") == ["agencia", "espanola"]
     assert name_tokens("Ein Hersteller von Haushaltsgeräten unterstützt das Projekt.", "de") == []
     assert name_tokens("Die TU München zeigt einen Roboter.", "de") == ["tu", "munchen"]

@@ -1,0 +1,23 @@
+"""Countries and peoples by any of their names, in the six Latin-script languages."""
+
+from __future__ import annotations
+
+from bot.ask.places import EUROPE, place, places
+
+
+def test_a_country_is_one_place_whatever_names_it() -> None:
+    for name in ("france", "frankreich", "francia", "french", "francaise", "franzosischen", "francese"):
+        assert place([name]) == {"FR"}, name
+    assert place(["alemanha"]) == place(["germany"]) == place(["deutschen"]) == {"DE"}
+    assert place(["united", "states"]) == {"US"}
+    assert place(["europe"]) == place(["european"]) == place(["europa"]) == EUROPE
+
+
+def test_a_language_official_nowhere_and_a_name_that_is_no_place_stand_for_none() -> None:
+    assert place(["breton"]) == place(["bretagne"]) == frozenset()  # Breton is official in no country
+    assert place(["helios"]) == place(["us"]) == place([]) == frozenset()
+
+
+def test_a_text_names_the_countries_it_mentions_but_europe_is_none_of_them() -> None:
+    assert places(frozenset(["data", "centers", "in", "france", "and", "the", "german", "army"])) == {"FR", "DE"}
+    assert places(frozenset(["rules", "for", "europe", "and", "the", "united", "kingdom"])) == {"GB"}
