@@ -17,7 +17,17 @@ from typing import Any
 import numpy as np
 
 from bot.ask.answer import BM25_WEIGHT, VECTOR_WEIGHT, Answer, Near, Passage, fuse, numbered, pick_sentences
-from bot.ask.answerable import MIN_SIMILARITY, Question, Sentence, Verdict, by_names, judge, missing_terms
+from bot.ask.answerable import (
+    MIN_SIMILARITY,
+    Question,
+    Sentence,
+    Verdict,
+    by_names,
+    judge,
+    leave_one_out,
+    says,
+    wants_pivot,
+)
 from bot.ask.dates import date_scope
 from bot.ask.fts import match_expression, terms
 from bot.ask.salient import Vocabulary, needs_pivot, without_terms
@@ -185,7 +195,7 @@ class Ask:
         vocabularies = [Vocabulary.of([s.title, s.text, s.title_en, s.text_en]) for s in stories]
         asked = Question.of(question, found.lang)
         unmasked = question  # what the question asks about its names: itself, for one without
-        if needs_pivot(question) or all(missing_terms(asked, v) for v in vocabularies):
+        if wants_pivot(asked, vocabularies):
             pivot = await self._pivot(question, found.lang)
             if pivot is not None:
                 asked = Question.of(question, found.lang, pivot)
@@ -193,14 +203,25 @@ class Ask:
                     unmasked = without_terms(pivot, asked.pivot_terms or [])
         if unmasked == question:
             unmasked = without_terms(question, asked.terms)
-        named = {s.id: by_names(asked, v) for s, v in zip(stories, vocabularies, strict=True)}
+        named = {
+            s.id: by_names(asked, v, [s.lang, "en" if s.text_en or s.lang == "en" else None])
+            for s, v in zip(stories, vocabularies, strict=True)
+        }
         passing = [s for s in stories if named[s.id] is None]
         masked = found.query
-        if passing and unmasked != question:
+        # Only a word some story that holds the names lacks is left out in turn (each costs an embedding); judge
+        # counts it against the stories that lack it.
+        lacking = [v for s, v in zip(stories, vocabularies, strict=True) if s in passing]
+        left_out = [(word, rest) for word, rest in leave_one_out(unmasked) if any(not says(v, word) for v in lacking)]
+        asked_again = ([unmasked] if passing and unmasked != question else []) + [rest for _, rest in left_out]
+        without = np.zeros((0, self.indexing.embedder.dim), dtype=np.float32)
+        if asked_again:
             embedder = self.indexing.embedder
-            masked = (await self.ctx.question(embedder.queries, [unmasked], threads=self._threads()))[0]
+            without = np.asarray(await self.ctx.question(embedder.queries, asked_again, threads=self._threads()))
+            if unmasked != question:
+                masked, without = without[0], without[1:]
         sentences, vectors = await self.sentences.of(passing)
-        to_question, to_masked = vectors @ found.query, vectors @ masked
+        to_question, to_masked, to_without = vectors @ found.query, vectors @ masked, vectors @ without.T
         rows: dict[int, list[int]] = {}
         for n, sentence in enumerate(sentences):
             rows.setdefault(sentence.story_id, []).append(n)
@@ -216,7 +237,16 @@ class Ask:
                     for n in mine
                 ]
                 elsewhere = max((b for i, b in best.items() if i != story.id), default=0.0)
-                verdict = judge(asked, scored, self.min_similarity, elsewhere)
+                lang = story.lang or UNDETERMINED
+                texts = [
+                    (story.title, lang),
+                    (story.text, lang),
+                    (story.title_en or "", "en"),
+                    (story.text_en or "", "en"),
+                ]
+                gains = to_without[mine].max(axis=0) - best.get(story.id, 0.0) if mine else np.zeros(len(left_out))
+                closer = [(word, float(gain)) for (word, _), gain in zip(left_out, gains, strict=True)]
+                verdict = judge(asked, scored, self.min_similarity, elsewhere, texts, closer)
                 passages = [replace(sentences[n], score=float(to_question[n])) for n in mine if not sentences[n].title]
             log.debug("story %d for %r: %s", story.id, question, verdict.reason)
             judged.append((story, verdict, passages))

@@ -29,6 +29,14 @@ class TitleTranslatingEngine(CorpusEngine):
         return super().translate(texts, src, tgt)
 
 
+class PivotEngine(CorpusEngine):
+    """As CorpusEngine, with the English of questions the corpus does not hold, as a model would give it."""
+
+    def __init__(self, corpus: Sequence[dict[str, object]], pivots: dict[str, str]) -> None:
+        super().__init__(corpus)  # type: ignore[arg-type]
+        self._pivots.update(pivots)
+
+
 async def test_a_near_miss_lists_the_close_stories_unnumbered(qa: QaWorld) -> None:
     service = qa.service()
     try:
@@ -70,3 +78,97 @@ async def test_the_near_miss_reply_is_in_the_askers_language(qa: QaWorld) -> Non
     visible, _ = parse(message)
     assert visible.startswith("Non ho trovato nulla che risponda a questa domanda. Le notizie più vicine:")
     assert not re.search(r"\[\d+\]", visible)
+
+
+@pytest.mark.parametrize(
+    ("question", "answers", "why"),
+    [
+        # German capitalises every noun: Zalando is told from one only through the English pivot.
+        ("In welchen Lagern setzt Zalando humanoide Roboter ein?", None, "lacks zalando"),
+        # A count through the pivot: the Mistral stories train specialists but give no number of them.
+        ("ミストラルAIとフランス軍の契約では、何人の専門家が育成されますか？", None, "no number of specialists"),
+        # ... and the Italian "lingue" meets the Spanish story's "languages" through the pivots.
+        ("Quante lingue parlano le audioguide del Museo del Prado?", "es-05", "answers"),
+        # A name for the thing asked about: the agency is named, the company it fined is not.
+        ("¿Cómo se llama la empresa de selección de personal multada por discriminar a mujeres?", None, "no name for"),
+        # A question naming nothing shares none of its words with the closest stories.
+        ("Como se faz pão de queijo?", None, "none of its words"),
+        # The story is about Telefónica's model, not a lawsuit: leaving "demandaron" out brings it closer.
+        ("¿Por qué demandaron a Telefónica por su modelo de lenguaje?", None, "closer without demandaron"),
+    ],
+)
+async def test_each_part_of_the_judgement_as_the_service_wires_it(
+    qa: QaWorld, question: str, answers: str | None, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = qa.service()
+    caplog.set_level("DEBUG", logger="bot.service.ask")
+    try:
+        answer = await service.ask.answer(question)
+    finally:
+        await service.aclose()
+    reasons = [r.getMessage() for r in caplog.records if r.getMessage().startswith("story ")]
+    assert any(why in reason for reason in reasons), reasons
+    if answers is None:
+        assert not answer.found
+    else:
+        assert answer.found and qa.ids[answers] in {c.story_id for c in answer.citations}
+
+
+async def test_only_the_words_a_story_lacks_are_left_out_in_turn(qa: QaWorld) -> None:
+    """Each word left out costs an embedding: a word every judged story holds is not tried."""
+    service = qa.service()
+    embedder = service.ask.indexing.embedder
+    asked: list[str] = []
+    queries = embedder.queries
+
+    def spy(texts: Sequence[str], *args: object, **kwargs: object) -> object:
+        asked.extend(texts)
+        return queries(texts, *args, **kwargs)
+
+    embedder.queries = spy  # type: ignore[method-assign]
+    try:
+        answer = await service.ask.answer("Why was Amazon fined over its warehouse robots?")
+    finally:
+        embedder.queries = queries  # type: ignore[method-assign]
+        await service.aclose()
+    assert not answer.found
+    # The question, the question without Amazon, and it without "fined": the story holds warehouses and robots.
+    assert asked == [
+        "Why was Amazon fined over its warehouse robots?",
+        "Why was fined over its warehouse robots?",
+        "Why was over its warehouse robots?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "pivot", "answers", "why"),
+    [
+        # German capitalises every noun, so Zalando is a name only in the English pivot, which is asked for even
+        # though the story holds the name the question gives itself (TU München).
+        (
+            "Liefert die TU München Roboter an Zalando?",
+            "Does TU Munich supply robots to Zalando?",
+            None,
+            "lacks zalando",
+        ),
+        # "processore" is in no story: the pivot's "chip" stands beside the name Rubin in the stories' pivots.
+        ("Come si chiama il nuovo processore di Nvidia?", "What is the name of Nvidia's new chip?", "e3", "answers"),
+    ],
+)
+async def test_questions_with_names_are_read_through_the_pivot_where_it_matters(
+    qa: QaWorld, question: str, pivot: str, answers: str | None, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = PivotEngine(qa.corpus, {question: pivot})
+    service = make_service(make_settings(qa.path), engine=engine, embedder=qa.embedders["e5"], now=lambda: NOW)
+    caplog.set_level("DEBUG", logger="bot.service.ask")
+    try:
+        answer = await service.ask.answer(question)
+    finally:
+        await service.aclose()
+    reasons = [r.getMessage() for r in caplog.records if r.getMessage().startswith("story ")]
+    assert any(why in reason for reason in reasons), reasons
+    if answers is None:
+        assert not answer.found
+    else:
+        cited = {c.story_id for c in answer.citations}
+        assert answer.found and cited & {qa.ids[f"{answers}-{lang}"] for lang in ("de", "fr", "es")}

@@ -111,11 +111,19 @@ def test_the_quality_table_on_the_test_half(
                 f" {precision:13.2f} / {caught:.2f}"
             )
     checked = RUNS[3]
-    # Measured on this half (docs/questions-clusters-trends.md): recall@3 0.88, cross-language 0.81, "nothing found"
-    # recall 0.73. The goals (0.9, 0.9 and 0.95) are not met; these floors hold what was reached, about a question's
-    # worth below it.
-    assert score(answerable, checked)[0] >= 0.85 and score(cross, checked)[0] >= 0.78
-    assert nothing_found(answerable, unanswerable, checked)[1] >= 0.70
+    hits = round(score(answerable, checked)[0] * len(answerable))
+    crossed = round(score(cross, checked)[0] * len(cross))
+    caught = round(nothing_found(answerable, unanswerable, checked)[1] * len(unanswerable))
+    with capsys.disabled():
+        print(
+            f"{checked}, in questions: recall@3 {hits}/{len(answerable)}, cross-language {crossed}/{len(cross)}, "
+            f'"nothing found" {caught}/{len(unanswerable)} of the unanswerable'
+        )
+    # Measured on this half (docs/questions-clusters-trends.md): recall@3 45/49 (0.918), cross-language 28/32 (0.875),
+    # "nothing found" 35/37 (0.946). The goals are 0.9, 0.9 and 0.95: the last two are missed, by one question each;
+    # these floors hold what was reached, a question below it.
+    assert score(answerable, checked)[0] >= 0.89 and score(cross, checked)[0] >= 0.84
+    assert nothing_found(answerable, unanswerable, checked)[1] >= 0.91
     # The check is what makes "nothing found" honest: the old gate found nothing for far fewer of them.
     assert (
         nothing_found(answerable, unanswerable, checked)[1] >= nothing_found(answerable, unanswerable, RUNS[2])[1] + 0.3
