@@ -11,7 +11,7 @@ import pytest
 from bot.i18n import texts
 from bot.render.answer import render_answer
 from bot.render.spans import pack
-from bot.service import make_service
+from bot.service import Service, make_service
 from summarizer.types import Translation
 from tests.qa_corpus import NOW, CorpusEngine, QaWorld
 from tests.telegram_html import parse
@@ -100,7 +100,14 @@ async def test_the_near_miss_reply_is_in_the_askers_language(qa: QaWorld) -> Non
 async def test_each_part_of_the_judgement_as_the_service_wires_it(
     qa: QaWorld, question: str, answers: str | None, why: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    service = qa.service()
+    await judged_as(qa.service(), question, why, {qa.ids[answers]} if answers else None, caplog)
+
+
+async def judged_as(
+    service: Service, question: str, why: str, right: set[int] | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ask, and check that some candidate was judged for `why` (the debug log's reason) and that the answer cites
+    one of the `right` stories, or finds nothing for None."""
     caplog.set_level("DEBUG", logger="bot.service.ask")
     try:
         answer = await service.ask.answer(question)
@@ -108,10 +115,10 @@ async def test_each_part_of_the_judgement_as_the_service_wires_it(
         await service.aclose()
     reasons = [r.getMessage() for r in caplog.records if r.getMessage().startswith("story ")]
     assert any(why in reason for reason in reasons), reasons
-    if answers is None:
+    if right is None:
         assert not answer.found
     else:
-        assert answer.found and qa.ids[answers] in {c.story_id for c in answer.citations}
+        assert answer.found and right & {c.story_id for c in answer.citations}
 
 
 async def test_only_the_words_a_story_lacks_are_left_out_in_turn(qa: QaWorld) -> None:
@@ -160,15 +167,5 @@ async def test_questions_with_names_are_read_through_the_pivot_where_it_matters(
 ) -> None:
     engine = PivotEngine(qa.corpus, {question: pivot})
     service = make_service(make_settings(qa.path), engine=engine, embedder=qa.embedders["e5"], now=lambda: NOW)
-    caplog.set_level("DEBUG", logger="bot.service.ask")
-    try:
-        answer = await service.ask.answer(question)
-    finally:
-        await service.aclose()
-    reasons = [r.getMessage() for r in caplog.records if r.getMessage().startswith("story ")]
-    assert any(why in reason for reason in reasons), reasons
-    if answers is None:
-        assert not answer.found
-    else:
-        cited = {c.story_id for c in answer.citations}
-        assert answer.found and cited & {qa.ids[f"{answers}-{lang}"] for lang in ("de", "fr", "es")}
+    right = {qa.ids[f"{answers}-{lang}"] for lang in ("de", "fr", "es")} if answers else None
+    await judged_as(service, question, why, right, caplog)
