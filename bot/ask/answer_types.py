@@ -219,6 +219,12 @@ def new_names(sentence: str, lang: str, question_words: Iterable[str], known: It
     return found
 
 
+# Words of babel's variant names that qualify a language, not a people ("Modern Standard Arabic").
+_QUALIFIERS = frozenset(
+    ["high", "standard", "estandar", "modern", "moderne", "modernes", "moderno", "alto", "latin", "latino"]
+)
+
+
 @cache
 def _nationalities() -> frozenset[str]:
     """Words that name a language or a people (babel's one-word language names and the words that qualify a
@@ -236,12 +242,6 @@ def _nationalities() -> frozenset[str]:
                 words.update(set(fold_words(name).split()) - set(fold_words(names[code[:2]]).split()))
         places.update(fold_words(name) for name in locale.territories.values())
     return frozenset(w for w in words - places - _QUALIFIERS if len(w) > 3)
-
-
-# Words of babel's variant names that qualify a language, not a people ("Modern Standard Arabic").
-_QUALIFIERS = frozenset(
-    ["high", "standard", "estandar", "modern", "moderne", "modernes", "moderno", "alto", "latin", "latino"]
-)
 
 
 def _said(word: str, known: Iterable[str]) -> bool:

@@ -1,15 +1,19 @@
 """Whether a retrieved story answers the question, or only resembles it: the judgement behind "I found nothing". Pure.
 
-A story answers when all three hold:
+A story answers when all four hold:
 1. it contains every name and number the question gives (in the question's words, or in its English pivot's for a
-   question in another script or whose names other languages spell differently: Alemanha, Germany);
+   question in another script or whose names other languages spell differently: Alemanha, Germany; a country or
+   people by any of its names, places.py); a question that names nothing must share one of its words with it;
 2. one of its sentences is close in meaning to what the question asks about those names: the question is embedded
    again without them ("When did ___ go public?"), so that a story about the right company and another event does
    not pass on the name alone;
-3. when the question asks for a number, an amount of money, a date or a name, one of its sentences closest to that
-   question holds one that the question does not already give.
-A story that holds some of the question's names, or all of them and fails 2 or 3, is close: it is shown as such, never
-cited."""
+3. leaving out a word of the question that the story lacks does not bring the story closer ("sued", against a story
+   about a launch): the story is about every word asked;
+4. when the question asks for a number, an amount of money, a date or a name, one of its sentences closest to that
+   question holds one that the question does not already give, and a "how many" or "what is it called" question's
+   thing has its number or name (focus.py).
+A story that holds some of the question's names, or all of them and fails 2, 3 or 4, is close: it is shown as such,
+never cited."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ _L = "0-9A-Za-z\u00c0-\u024f"
 _TOKEN = re.compile(rf"[{_L}](?:[{_L}.'’]*[{_L}])?")
 _ELIDED = re.compile(r"^[a-z]{1,4}['’](?=\w)", re.IGNORECASE)  # l', d', dell', qu', L'
 _POSSESSIVE = re.compile(r"['’]s?$")
-_WORD = re.compile(r"[0-9a-z\u00df-\u024f]+")
+_WORD = re.compile(r"[0-9a-z\u00df-\u00f6\u00f8-\u024f]+")  # after fold: no capitals; ÷ is no letter
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _OTHER_SCRIPT = re.compile(
@@ -197,9 +197,9 @@ class Vocabulary:
 def name_runs(sentence: str, lang: str | None, known: Iterable[str] = ()) -> list[list[str]]:
     """The names a sentence holds, each as its folded words ("Technischen Universität München"), function words and
     bare numbers excluded. Its first word is one only when it is marked (OpenAI, GPT-5), opens a run of capitalised
-    words (Hugging Face), or is `known`: capitalised inside a sentence elsewhere in the story (`inner_names`); else
-    it is capitalised because it starts the sentence ("Regulators still have to approve"). In German only marked
-    words and capitalised pairs are names."""
+    words (Hugging Face), or is `known`, a word the story shows to be a name (`inner_names`); else it is capitalised
+    because it starts the sentence ("Regulators still have to approve"). In German only marked words and capitalised
+    pairs are names."""
     tokens = [(m, _POSSESSIVE.sub("", _ELIDED.sub("", m.group()))) for m in _TOKEN.finditer(sentence)]
     capital = [bool(t[:1].isupper()) and fold(t).rstrip("'’") not in function_words() for _, t in tokens]
     known = frozenset(known)
