@@ -5,11 +5,11 @@ Latin-script languages (a question in another script is read through its English
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from bot.ask.answer_types import new_names, numbers
 from bot.ask.salient import fold_words, function_words, inner_names
+from summarizer.chunking import split_sentences
 
 # Openings that ask to count things, the things named next ("how many specialists").
 _COUNTING = {
@@ -32,7 +32,6 @@ _NAMING = {
 THING_WORDS = 2  # the words after the opening that may be the thing ("how many care homes")
 COUNT_REACH = 3  # how far from a number the counted thing may stand ("a hundred Italian high schools")
 NAME_REACH = 2  # how far from a name the named thing may stand ("the recruitment company Talento", "X, a bank")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _thing(question: str, lang: str | None, openings: dict[str, str], names: Iterable[str]) -> tuple[str, ...]:
@@ -90,7 +89,7 @@ def names(things: Iterable[str], text: str, lang: str, question_words: Iterable[
     """Whether the text puts a name the question does not give on one of the named things: the thing (in any
     inflection) at most NAME_REACH words from the name ("la banca Intesa", "Talento, a recruitment company")."""
     stems = _stems(things)
-    sentences = _SENTENCE.split(text)
+    sentences = split_sentences(text, lang)
     known = inner_names(sentences, lang)
     for sentence in sentences:
         words = fold_words(sentence).split()
