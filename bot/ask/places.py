@@ -92,7 +92,13 @@ def places(words: frozenset[str]) -> frozenset[str]:
         codes = place([word])
         if len(codes) == 1:
             found.update(codes)
-    for name, codes in _index().items():
-        if " " in name and len(codes) == 1 and all(w in words for w in name.split()):
+    for name, codes in _several_words():
+        if all(w in words for w in name):
             found.update(codes)
     return frozenset(found)
+
+
+@cache
+def _several_words() -> list[tuple[list[str], frozenset[str]]]:
+    """The names of one country in more than one word (united states, regno unito), split, with their code."""
+    return [(name.split(), codes) for name, codes in _index().items() if " " in name and len(codes) == 1]

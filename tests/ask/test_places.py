@@ -21,3 +21,4 @@ def test_a_language_official_nowhere_and_a_name_that_is_no_place_stand_for_none(
 def test_a_text_names_the_countries_it_mentions_but_europe_is_none_of_them() -> None:
     assert places(frozenset(["data", "centers", "in", "france", "and", "the", "german", "army"])) == {"FR", "DE"}
     assert places(frozenset(["rules", "for", "europe", "and", "the", "united", "kingdom"])) == {"GB"}
+    assert places(frozenset(["rules", "of", "the", "european", "union"])) == frozenset()
