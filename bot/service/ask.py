@@ -34,7 +34,7 @@ from bot.ask.salient import Vocabulary, needs_pivot, without_terms
 from bot.errors import LanguageNotOfferedError
 from bot.service.context import Context
 from bot.service.engines import Engines
-from bot.service.indexing import Indexing, best_rows, similarities
+from bot.service.indexing import SEARCH_THREADS, Indexing, best_rows, similarities
 from bot.service.localize import Localize, Localized
 from bot.service.model_work import ModelWork, TranslateJob
 from bot.service.story_sentences import StorySentences
@@ -126,7 +126,7 @@ class Ask:
         similarity: dict[int, float] = {}
         vector: list[int] = []
         if len(ids):
-            scores = similarities(matrix, query)
+            scores = similarities(matrix, query, self._threads() or SEARCH_THREADS)
             order = best_rows(scores, CANDIDATES * 20)
             scoped = since is not None or until is not None
             wide = order[: CANDIDATES * (20 if scoped else 1)]

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -16,14 +20,32 @@ from summarizer.types import Embedder
 log = logging.getLogger(__name__)
 
 BATCH = 64
+# The vector search's threads on idle cores, and the fewest rows worth a thread of their own.
+SEARCH_THREADS = min(2, os.cpu_count() or 1)
+MIN_BLOCK_ROWS = 20_000
 REFRESH_SECONDS = 300.0  # how often the matrix checks for vectors another process (`poll --once`) wrote
 
 
-def similarities(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Each row's dot product with `query` (their cosine: both are L2-normalised). einsum rather than BLAS's
-    `matrix @ query`: OpenBLAS splits this memory-bound product over the cores, no faster, and its threads then spin
-    on them for a while, where the next question's e5 embedding needs them (up to 10x slower; benchmarks/ask.py)."""
-    return np.einsum("ij,j->i", matrix, query)
+def similarities(matrix: np.ndarray, query: np.ndarray, parts: int = 1) -> np.ndarray:
+    """Each row's dot product with `query` (their cosine: both are L2-normalised), the rows cut into `parts` blocks
+    scored on as many threads. einsum rather than BLAS's `matrix @ query`: OpenBLAS splits this memory-bound product
+    over the cores no faster, and its threads then spin on them for a while, where the next question's e5 embedding
+    needs them (up to 10x slower); einsum's blocks release the GIL and leave nothing spinning (benchmarks/ask.py)."""
+    if parts <= 1 or len(matrix) < parts * MIN_BLOCK_ROWS:
+        return np.einsum("ij,j->i", matrix, query)
+    scores = np.empty(len(matrix), dtype=np.result_type(matrix, query))
+    bounds = np.linspace(0, len(matrix), parts + 1).astype(int)
+    list(
+        _pool().map(
+            lambda b: np.einsum("ij,j->i", matrix[b[0] : b[1]], query, out=scores[b[0] : b[1]]), pairwise(bounds)
+        )
+    )
+    return scores
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="vector-search")
 
 
 def best_rows(scores: np.ndarray, count: int) -> np.ndarray:
