@@ -127,12 +127,12 @@ def _number_words(lang: str) -> frozenset[str]:
     for n in [*range(2, 21), 30, 40, 50, 60, 70, 80, 90, 100, 200, 1000, 2000, 10**6, 2 * 10**6, 10**9, 2 * 10**9]:
         words.update(fold_words(num2words(n, lang=lang)).split())
     extra = {
-        "en": "dozen dozens half halved twice double doubled triple third quarter",
-        "it": "dozzina meta dimezzato doppio raddoppia triplo terzo quarto",
-        "de": "dutzend halb halfte halbiert doppelt doppelte verdoppelt dreifach drittel viertel",
-        "fr": "douzaine moitie double triple tiers quart",
-        "es": "docena mitad doble triple tercio cuarto",
-        "pt": "duzia metade dobro triplo terco quarto",
+        "en": "dozen dozens half halved twice double doubled triple third quarter fifth tenth",
+        "it": "dozzina meta dimezzato doppio raddoppia triplo terzo quarto quinto decimo",
+        "de": "dutzend halb halfte halbiert doppelt doppelte verdoppelt dreifach drittel viertel funftel zehntel",
+        "fr": "douzaine moitie double triple tiers quart cinquieme dixieme",
+        "es": "docena mitad doble triple tercio cuarto quinta quinto decima decimo",
+        "pt": "duzia metade dobro triplo terco quarto quinto decimo",
     }[lang]
     words.update(extra.split())
     words -= {"e", "et", "y", "und", "and", "un", "um", "une", "uno", "una", "ein", "eine", "one"}
@@ -156,6 +156,22 @@ _SEASONS = {
     "fr": "printemps ete automne hiver",
     "es": "primavera verano otono invierno",
     "pt": "primavera verao outono inverno",
+}
+
+
+# Other ways a sentence says when, besides years, months and seasons (folded; "in the first quarter", "next year").
+_WHEN_PHRASES = {
+    "en": "quarter|next year|this year|last year|next month|next week|end of the year|coming weeks|coming months",
+    "it": "trimestre|prossimo anno|anno prossimo|quest anno|anno scorso|prossimo mese|prossima settimana|fine anno|"
+    "fine dell anno|prossime settimane|prossimi mesi",
+    "de": "quartal|nachstes jahr|nachsten jahr|dieses jahr|diesem jahr|letztes jahr|letzten jahr|nachsten monat|"
+    "nachste woche|nachsten woche|jahresende|ende des jahres|kommenden wochen|kommenden monaten",
+    "fr": "trimestre|annee prochaine|an prochain|cette annee|an dernier|annee derniere|mois prochain|"
+    "semaine prochaine|fin de l annee|fin d annee|prochaines semaines|prochains mois",
+    "es": "trimestre|proximo ano|ano que viene|este ano|ano pasado|proximo mes|proxima semana|fin de ano|"
+    "finales de ano|proximas semanas|proximos meses",
+    "pt": "trimestre|proximo ano|este ano|ano passado|proximo mes|proxima semana|fim do ano|final do ano|"
+    "proximas semanas|proximos meses",
 }
 
 
@@ -199,6 +215,9 @@ def holds(kind: str, sentence: str, lang: str, question_words: Iterable[str], kn
         if lang not in _LANGUAGES:
             return False
         if any(w in _SEASONS[lang].split() for w in words):  # "in spring" answers "when" too
+            return True
+        joined = f" {' '.join(words)} "
+        if any(f" {phrase} " in joined for phrase in _WHEN_PHRASES[lang].split("|")):
             return True
         # English capitalises its months, and needs to: "may" and "march" are verbs too.
         tokens = re.findall(r"\w+", sentence) if lang == "en" else words

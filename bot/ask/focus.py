@@ -59,9 +59,15 @@ def _thing(question: str, lang: str | None, openings: dict[str, str], names: Ite
     return ()
 
 
+# "Combien de temps", "cuántos días": a duration, whose number stands by its own unit (months, weeks), not the thing.
+_TIME = frozenset(["temps", "tiempo", "tempo", "time", "zeit"])
+
+
 def counted(question: str, lang: str | None, names: Iterable[str] = ()) -> tuple[str, ...]:
-    """What a "how many" question counts ("How many care homes use it?" -> care, homes); none for another one."""
-    return _thing(question, lang, _COUNTING, names)
+    """What a "how many" question counts ("How many care homes use it?" -> care, homes); none for another one, or
+    for a duration ("combien de temps")."""
+    things = _thing(question, lang, _COUNTING, names)
+    return () if things and things[0] in _TIME else things
 
 
 def named(question: str, lang: str | None, names: Iterable[str] = ()) -> tuple[str, ...]:

@@ -99,6 +99,19 @@ def places(words: frozenset[str]) -> frozenset[str]:
 
 
 @cache
+def home(lang: str | None) -> frozenset[str]:
+    """The country a story in this language is most likely about, when the language is that country's first official
+    one (de: Germany, it: Italy): a German story about the Bundestag answers a question about Germany. English, the
+    language of news from everywhere, has none."""
+    if not lang or lang == "en":
+        return frozenset()
+    country = get_global("likely_subtags").get(lang, "").rsplit("_", 1)[-1]
+    return (
+        frozenset([country]) if re.fullmatch(r"[A-Z]{2}", country) and _first_official(country) == lang else frozenset()
+    )
+
+
+@cache
 def _several_words() -> list[tuple[list[str], frozenset[str]]]:
     """The names of one country in more than one word (united states, regno unito), split, with their code."""
     return [(name.split(), codes) for name, codes in _index().items() if " " in name and len(codes) == 1]

@@ -20,6 +20,8 @@ _ELIDED = re.compile(r"^[a-z]{1,4}['’](?=\w)", re.IGNORECASE)  # l', d', dell'
 _POSSESSIVE = re.compile(r"['’]s?$")
 _WORD = re.compile(r"[0-9a-z\u00df-\u00f6\u00f8-\u024f]+")  # after fold: no capitals; ÷ is no letter
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A CJK multiplier after a number: 20億 is two billion, not 20 (its value is left to the pivot's number words).
+_SCALED = re.compile(r"\s*[十百千万萬億亿兆]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _OTHER_SCRIPT = re.compile(
     r"[\u0370-\u03ff\u0400-\u052f\u0590-\u06ff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
@@ -94,9 +96,9 @@ def salient_terms(question: str, lang: str | None) -> list[Term]:
     for quoted in _QUOTED.findall(question):
         if _LATIN.search(quoted):
             add(quoted, "quoted")
-    for number in _NUMBER.findall(question):
-        if len(re.sub(r"\D", "", number)) >= 2:
-            add(number, "number")
+    for match in _NUMBER.finditer(question):
+        if len(re.sub(r"\D", "", match.group())) >= 2 and not _SCALED.match(question, match.end()):
+            add(match.group(), "number")
     run: list[tuple[str, bool]] = []  # the words of a name being read, each with: does it start a sentence?
     tokens = list(_TOKEN.finditer(question))
     for n, match in enumerate(tokens):
@@ -106,6 +108,14 @@ def salient_terms(question: str, lang: str | None) -> list[Term]:
             _flush(run, add, lang)
         if _LATIN.search(token) and _name_like(token) and not (starts and fold(token) in function_words()):
             run.append((token, starts and not _marked(token)))
+        elif (
+            run
+            and token in _CONNECTORS
+            and lang not in CAPITALISED_NOUNS
+            and n + 1 < len(tokens)
+            and _continues(question, match, tokens[n + 1])
+        ):
+            run.append((token, False))  # Olimpiada Internacional de Matemáticas, Bank of America: one name
         else:
             _flush(run, add, lang)
     _flush(run, add, lang)
@@ -119,6 +129,18 @@ def _joined(text: str, previous: re.Match[str], current: re.Match[str], token: s
     if between.strip(" \u00a0") == "-":
         return _marked(previous.group()) == _marked(token)
     return re.fullmatch(r"[ \u00a0]+", between) is not None
+
+
+# Small words inside a name, between two capitalised words of it (not in German, where every noun is capitalised).
+_CONNECTORS = frozenset(
+    ["of", "for", "de", "di", "da", "do", "del", "della", "degli", "des", "du", "der", "von", "van", "dos", "das"]
+)
+
+
+def _continues(text: str, connector: re.Match[str], following: re.Match[str]) -> bool:
+    """Whether the word after a connector carries the name on: capitalised, after nothing but a space."""
+    token = _POSSESSIVE.sub("", _ELIDED.sub("", following.group()))
+    return _joined(text, connector, following, token) and _LATIN.search(token) is not None and _name_like(token)
 
 
 def _sentence_start(text: str, previous_end: int, start: int) -> bool:
@@ -171,16 +193,17 @@ class Vocabulary:
 
     words: frozenset[str]
     digits: str  # the digit runs of the texts, space separated, with their separators removed
+    countries: frozenset[str] = frozenset()  # the codes of countries the story is about without naming them
 
     @classmethod
-    def of(cls, texts: Iterable[str | None]) -> Vocabulary:
+    def of(cls, texts: Iterable[str | None], countries: frozenset[str] = frozenset()) -> Vocabulary:
         words: set[str] = set()
         digits: list[str] = []
         for text in texts:
             if text:
                 words.update(_words(text))
                 digits.extend(re.sub(r"\D", "", n) for n in _NUMBER.findall(text))
-        return cls(frozenset(words), " " + " ".join(digits) + " ")
+        return cls(frozenset(words), " " + " ".join(digits) + " ", countries)
 
     def has(self, term: Term) -> bool:
         if term.kind == "number":

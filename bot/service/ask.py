@@ -30,6 +30,7 @@ from bot.ask.answerable import (
 )
 from bot.ask.dates import date_scope
 from bot.ask.fts import match_expression, terms
+from bot.ask.places import home
 from bot.ask.salient import Vocabulary, needs_pivot, without_terms
 from bot.errors import LanguageNotOfferedError
 from bot.service.context import Context
@@ -192,26 +193,26 @@ class Ask:
     ) -> list[tuple[StoryRow, Verdict, list[Passage]]]:
         """Each candidate story judged (bot/ask/answerable.py): first by the names and numbers it holds, then, for
         those that hold them all, by their sentences, which are scored against the question for quoting too."""
-        vocabularies = [Vocabulary.of([s.title, s.text, s.title_en, s.text_en]) for s in stories]
+        vocabularies = [Vocabulary.of([s.title, s.text, s.title_en, s.text_en], home(s.lang)) for s in stories]
         asked = Question.of(question, found.lang)
         unmasked = question  # what the question asks about its names: itself, for one without
+        worded_in = found.lang  # the language of its words
         if wants_pivot(asked, vocabularies):
             pivot = await self._pivot(question, found.lang)
             if pivot is not None:
                 asked = Question.of(question, found.lang, pivot)
                 if needs_pivot(question):  # its names are only known through the pivot
-                    unmasked = without_terms(pivot, asked.pivot_terms or [])
+                    unmasked, worded_in = without_terms(pivot, asked.pivot_terms or []), "en"
         if unmasked == question:
             unmasked = without_terms(question, asked.terms)
-        named = {
-            s.id: by_names(asked, v, [s.lang, "en" if s.text_en or s.lang == "en" else None])
-            for s, v in zip(stories, vocabularies, strict=True)
-        }
+        named = {s.id: by_names(asked, v, _languages(s)) for s, v in zip(stories, vocabularies, strict=True)}
         passing = [s for s in stories if named[s.id] is None]
         masked = found.query
         # Only a word some story that holds the names lacks is left out in turn (each costs an embedding); judge
-        # counts it against the stories that lack it.
-        lacking = [v for s, v in zip(stories, vocabularies, strict=True) if s in passing]
+        # counts it against the stories that lack it. A story with no text in the question's language lacks every
+        # word of it, the answer as much as the rest: there the similarity and the names decide.
+        worded = {s.id for s in passing if worded_in in _languages(s)}
+        lacking = [v for s, v in zip(stories, vocabularies, strict=True) if s.id in worded]
         left_out = [(word, rest) for word, rest in leave_one_out(unmasked) if any(not says(v, word) for v in lacking)]
         asked_again = ([unmasked] if passing and unmasked != question else []) + [rest for _, rest in left_out]
         without = np.zeros((0, self.indexing.embedder.dim), dtype=np.float32)
@@ -246,6 +247,7 @@ class Ask:
                 ]
                 gains = to_without[mine].max(axis=0) - best.get(story.id, 0.0) if mine else np.zeros(len(left_out))
                 closer = [(word, float(gain)) for (word, _), gain in zip(left_out, gains, strict=True)]
+                closer = closer if story.id in worded else []
                 verdict = judge(asked, scored, self.min_similarity, elsewhere, texts, closer)
                 passages = [replace(sentences[n], score=float(to_question[n])) for n in mine if not sentences[n].title]
             log.debug("story %d for %r: %s", story.id, question, verdict.reason)
@@ -354,3 +356,8 @@ class Ask:
 
                 self._qa_model = load_model(name, config)
             return self._qa_model
+
+
+def _languages(story: StoryRow) -> list[str | None]:
+    """The languages of a story's texts: its own, and English where it has an English pivot."""
+    return [story.lang, "en" if story.text_en or story.lang == "en" else None]

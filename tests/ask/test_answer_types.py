@@ -46,6 +46,8 @@ def test_a_count_is_a_number_but_not_an_amount_of_money() -> None:
     assert not holds(COUNT, "Helios Labs raised $2 billion.", "en", [])
     assert not holds(COUNT, "Aleph Alpha arbeitet mit Sparkassen zusammen.", "de", [])
     assert not holds(COUNT, "Il tutor non dà le soluzioni.", "it", [])  # "due" is two in Italian only as a word
+    assert holds(COUNT, "Waiting times for the sickest patients fell by a fifth.", "en", [])  # a fraction
+    assert holds(COUNT, "La espera bajó una décima parte.", "es", [])
 
 
 def test_an_amount_of_money_has_a_currency() -> None:
@@ -66,6 +68,11 @@ def test_a_date_is_a_year_a_month_or_a_season() -> None:
     assert holds(DATE, "It opens in May.", "en", [])
     assert not holds(DATE, "Helios Labs has raised two billion dollars.", "en", [])
     assert not holds(DATE, "You may ask for more.", "en", [])  # "may" the verb: English months need their case
+    assert holds(DATE, "Die Agenten kommen im ersten Quartal.", "de", [])  # a quarter ...
+    assert holds(DATE, "The case will go to trial next year.", "en", [])  # ... a year from now ...
+    assert holds(DATE, "Il servizio arriverà l'anno prossimo.", "it", [])
+    assert holds(DATE, "Le service ouvrira d'ici la fin de l'année.", "fr", [])  # ... the end of one
+    assert not holds(DATE, "Every year the agents check invoices.", "en", [])  # a year, but not when
 
 
 def test_a_name_is_one_the_question_does_not_already_give() -> None:

@@ -12,6 +12,9 @@ def test_what_a_how_many_question_counts_must_carry_a_number() -> None:
     assert counted("How many care homes already use it?", "en") == ("care", "homes")
     assert counted("Combien d'ingénieurs travaillent ici ?", "fr") == ("ingenieurs", "travaillent")
     assert counted("How much did it cost?", "en") == ()
+    # a duration: its number stands beside its unit ("two months"), not beside the time asked about
+    assert counted("Combien de temps avant la récolte peuvent-ils estimer leur blé ?", "fr") == ()
+    assert counted("¿Cuánto tiempo tardan?", "es") == ()
     assert counts(["specialists"], "The contract trains 300 specialists.", "en")
     assert counts(["employees"], "The lab employs 120 people.", "en")  # the thing may come first
     assert counts(["ingenieurs"], "L'équipe compte trente ingénieurs.", "fr")  # a number in words

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ask.places import EUROPE, place, places
+from bot.ask.places import EUROPE, home, place, places
 
 
 def test_a_country_is_one_place_whatever_names_it() -> None:
@@ -22,3 +22,8 @@ def test_a_text_names_the_countries_it_mentions_but_europe_is_none_of_them() -> 
     assert places(frozenset(["data", "centers", "in", "france", "and", "the", "german", "army"])) == {"FR", "DE"}
     assert places(frozenset(["rules", "for", "europe", "and", "the", "united", "kingdom"])) == {"GB"}
     assert places(frozenset(["rules", "of", "the", "european", "union"])) == frozenset()
+
+
+def test_a_story_in_a_country_s_own_language_is_about_that_country_but_english_about_none() -> None:
+    assert home("de") == {"DE"} and home("it") == {"IT"} and home("fr") == {"FR"} and home("es") == {"ES"}
+    assert home("en") == home(None) == frozenset()

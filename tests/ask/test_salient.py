@@ -30,6 +30,19 @@ def texts(question: str, lang: str) -> list[str]:
         ('Who said "open weights" first?', "en", ["open weights"]),  # a quoted phrase
         ("Anthropic为什么切断了OpenAI对Claude的访问权限？", "zh", ["openai", "claude"]),  # Latin inside CJK
         ("エヌビディアはどの会社を買収しましたか？", "ja", []),  # a katakana name needs the pivot
+        ("ヘリオス・ラボは20億ドルを何に使う？", "ja", []),  # 20億 is two billion: its value is the pivot's
+        ("OpenAIは20台のサーバーを買った？", "ja", ["20", "openai"]),  # 20 machines are 20
+        # small words inside a name keep it one ...
+        (
+            "¿Qué resolvió en la Olimpiada Internacional de Matemáticas?",
+            "es",
+            ["olimpiada internacional de matematicas"],
+        ),
+        ("Did Bank of America use it?", "en", ["bank of america"]),
+        ("Cosa offre la Banca di Napoli?", "it", ["banca di napoli"]),
+        ("Quale banca di Milano?", "it", ["milano"]),  # a name starts with its capital
+        ("Was it Helios Labs of course?", "en", ["helios labs"]),  # ... when another capital follows
+        ("Wie schnell ist das Wettermodell von Google DeepMind?", "de", ["google deepmind"]),  # German nouns: not
     ],
 )
 def test_names_and_numbers_of_a_question(question: str, lang: str, expected: list[str]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from bot.ask.answer import Answer
 from bot.i18n import texts
 from bot.render.answer import render_answer
 from bot.render.spans import pack
@@ -95,6 +96,9 @@ async def test_the_near_miss_reply_is_in_the_askers_language(qa: QaWorld) -> Non
         ("Como se faz pão de queijo?", None, "none of its words"),
         # The story is about Telefónica's model, not a lawsuit: leaving "demandaron" out brings it closer.
         ("¿Por qué demandaron a Telefónica por su modelo de lenguaje?", None, "closer without demandaron"),
+        # An Italian story lacks "linguistico", which is left out in turn for it; the Spanish story, with no Italian
+        # text, lacks every Italian word and is not judged by them.
+        ("Chi sono i primi clienti del modello linguistico di Telefónica?", "es-01", "answers"),
     ],
 )
 async def test_each_part_of_the_judgement_as_the_service_wires_it(
@@ -121,9 +125,8 @@ async def judged_as(
         assert answer.found and right & {c.story_id for c in answer.citations}
 
 
-async def test_only_the_words_a_story_lacks_are_left_out_in_turn(qa: QaWorld) -> None:
-    """Each word left out costs an embedding: a word every judged story holds is not tried."""
-    service = qa.service()
+async def embedding(service: Service, question: str) -> tuple[Answer, list[str]]:
+    """The answer, and every text embedded as a question on the way to it."""
     embedder = service.ask.indexing.embedder
     asked: list[str] = []
     queries = embedder.queries
@@ -134,10 +137,15 @@ async def test_only_the_words_a_story_lacks_are_left_out_in_turn(qa: QaWorld) ->
 
     embedder.queries = spy  # type: ignore[method-assign]
     try:
-        answer = await service.ask.answer("Why was Amazon fined over its warehouse robots?")
+        return await service.ask.answer(question), asked
     finally:
         embedder.queries = queries  # type: ignore[method-assign]
         await service.aclose()
+
+
+async def test_only_the_words_a_story_lacks_are_left_out_in_turn(qa: QaWorld) -> None:
+    """Each word left out costs an embedding: a word every judged story holds is not tried."""
+    answer, asked = await embedding(qa.service(), "Why was Amazon fined over its warehouse robots?")
     assert not answer.found
     # The question, the question without Amazon, and it without "fined": the story holds warehouses and robots.
     assert asked == [
@@ -169,3 +177,24 @@ async def test_questions_with_names_are_read_through_the_pivot_where_it_matters(
     service = make_service(make_settings(qa.path), engine=engine, embedder=qa.embedders["e5"], now=lambda: NOW)
     right = {qa.ids[f"{answers}-{lang}"] for lang in ("de", "fr", "es")} if answers else None
     await judged_as(service, question, why, right, caplog)
+
+
+async def test_a_story_in_a_country_s_language_holds_that_country(
+    qa: QaWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The German story about the Bundestag never writes "Germany": it holds it by being German."""
+    question = "Quanto tempo têm as plataformas na Alemanha para apagar deepfakes sexuais?"
+    engine = PivotEngine(qa.corpus, {question: "How long do platforms in Germany have to delete sexual deepfakes?"})
+    service = make_service(make_settings(qa.path), engine=engine, embedder=qa.embedders["e5"], now=lambda: NOW)
+    await judged_as(service, question, "answers", {qa.ids["de-05"]}, caplog)
+
+
+async def test_words_are_left_out_in_turn_only_against_stories_with_a_text_in_their_language(qa: QaWorld) -> None:
+    """An Italian question about the Spanish story (with its English pivot): every Italian word is one the story
+    lacks, the answer as much as the rest, so none is left out in turn, and the story answers."""
+    question = "Chi ha già provato il modello linguistico di Telefónica?"
+    engine = PivotEngine(qa.corpus, {question: "Who has already tried Telefónica's language model?"})
+    service = make_service(make_settings(qa.path), engine=engine, embedder=qa.embedders["e5"], now=lambda: NOW)
+    answer, asked = await embedding(service, question)
+    assert asked == [question, "Chi ha già provato il modello linguistico di ?"]
+    assert answer.found and qa.ids["es-01"] in {c.story_id for c in answer.citations}
