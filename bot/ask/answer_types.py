@@ -13,9 +13,10 @@ from babel import Locale
 from babel.numbers import get_currency_name
 from num2words import num2words
 
+from bot.ask.places import place
 from bot.ask.salient import fold_words, name_runs
 
-COUNT, MONEY, DATE, NAME = "count", "money", "date", "name"
+COUNT, MONEY, DATE, NAME, PLACE = "count", "money", "date", "name", "place"
 _LANGUAGES = ("en", "it", "de", "fr", "es", "pt")
 
 # Question openings per kind, folded (lower case, no accents, "|" between phrases), matched at the start of the
@@ -24,32 +25,38 @@ _OPENINGS: dict[str, dict[str, str]] = {
     "en": {
         COUNT: "how many|how much",
         DATE: "when|since when|what year",
-        NAME: "who|whom|whose|what is the name|what s the name|what is it called|where|in which city|in which country",
+        NAME: "who|whom|whose|what is the name|what s the name|what is it called",
+        PLACE: "where|in which city|in which country",
     },
     "it": {
         COUNT: "quanti|quante|quanto|quanta",
         DATE: "quando|da quando|in che anno",
-        NAME: "chi|come si chiama|come si chiamano|dove|in quale citta|in quale paese",
+        NAME: "chi|come si chiama|come si chiamano",
+        PLACE: "dove|in quale citta|in quale paese",
     },
     "de": {
         COUNT: "wie viele|wie viel|wieviel",
         DATE: "wann|ab wann|seit wann|bis wann|in welchem jahr",
-        NAME: "wer|wen|wem|wessen|wie heisst|wie heissen|wo|in welcher stadt|in welchem land",
+        NAME: "wer|wen|wem|wessen|wie heisst|wie heissen",
+        PLACE: "wo|in welcher stadt|in welchem land",
     },
     "fr": {
         COUNT: "combien",
         DATE: "quand|depuis quand|en quelle annee",
-        NAME: "qui|comment s appelle|comment s appellent|quel est le nom|ou|dans quelle ville|dans quel pays",
+        NAME: "qui|comment s appelle|comment s appellent|quel est le nom",
+        PLACE: "ou|dans quelle ville|dans quel pays",
     },
     "es": {
         COUNT: "cuantos|cuantas|cuanto|cuanta",
         DATE: "cuando|desde cuando|en que ano",
-        NAME: "quien|quienes|como se llama|como se llaman|cual es el nombre|donde|en que ciudad|en que pais",
+        NAME: "quien|quienes|como se llama|como se llaman|cual es el nombre",
+        PLACE: "donde|en que ciudad|en que pais",
     },
     "pt": {
         COUNT: "quantos|quantas|quanto|quanta",
         DATE: "quando|desde quando|em que ano",
-        NAME: "quem|como se chama|como se chamam|qual e o nome|onde|em que cidade|em que pais",
+        NAME: "quem|como se chama|como se chamam|qual e o nome",
+        PLACE: "onde|em que cidade|em que pais",
     },
 }
 _ASKS: dict[str, dict[str, str]] = {
@@ -222,6 +229,8 @@ def holds(kind: str, sentence: str, lang: str, question_words: Iterable[str], kn
         # English capitalises its months, and needs to: "may" and "march" are verbs too.
         tokens = re.findall(r"\w+", sentence) if lang == "en" else words
         return any(fold_words(t) in _months(lang) and (lang != "en" or t[0].isupper()) for t in tokens)
+    if kind == PLACE and any(place([w]) for w in words):  # "in German data centres" says where
+        return True
     return bool(new_names(sentence, lang, question_words, known))
 
 

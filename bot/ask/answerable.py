@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bot.ask.answer_types import COUNT, NAME, asks_for, holds, opening_words
 from bot.ask.focus import counted, counts, named, names
-from bot.ask.places import place, places
+from bot.ask.places import place, places, spelled_place
 from bot.ask.salient import (
     CAPITALISED_NOUNS,
     Term,
@@ -71,7 +71,11 @@ class Question:
         if asks is None and pivot is not None:
             asks = asks_for(pivot, "en")
         terms = salient_terms(text, lang)
+        terms += _places(text, terms)
         pivot_terms = salient_terms(pivot, "en") if pivot is not None else None
+        if pivot is not None and lang in CAPITALISED_NOUNS:  # German nouns look like names: the pivot tells them
+            translated = set(fold_words(pivot).split())
+            terms = [t for t in terms if t.kind != "name" or set(t.words) <= translated]
         names = {w for t in [*terms, *(pivot_terms or [])] for w in t.words}
         return cls(
             text,
@@ -86,6 +90,17 @@ class Question:
                 w for part in (text, pivot or "") for word, _ in leave_one_out(part) for w in fold_words(word).split()
             ),
         )
+
+
+def _places(text: str, terms: Sequence[Term]) -> list[Term]:
+    """The countries and peoples a question names in small letters ("l'esercito francese", "bancos alemanes"): names
+    as much as France is, held by a story that names the country any way."""
+    named = {w for t in terms for w in t.words}
+    found = []
+    for word in dict.fromkeys(fold_words(text).split()):
+        if word not in named and spelled_place(word):
+            found.append(Term(word, (word,), "name"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -119,7 +134,7 @@ def wants_pivot(question: Question, vocabularies: Sequence[Vocabulary]) -> bool:
 
 def says(vocabulary: Vocabulary, word: str) -> bool:
     """Whether the story holds the word (every folded part of it: "l'app"), in any inflection."""
-    return all(vocabulary.has_word(w) for w in fold_words(word).split())
+    return all(vocabulary.has_word(w) for w in fold_words(word).split() if len(w) > 1)  # l'app, openai's
 
 
 def held(term: Term, vocabulary: Vocabulary) -> bool:

@@ -20,14 +20,15 @@ _COUNTING = {
     "es": "cuantos|cuantas",
     "pt": "quantos|quantas",
 }
-# Openings that ask what a thing is called, the thing named next ("what is the name of the plant").
+# Openings that ask what a thing is called, the thing named next ("what is the name of the plant", "who is the new
+# chief executive").
 _NAMING = {
-    "en": "what is the name of|what s the name of",
-    "it": "come si chiama|come si chiamano|qual e il nome di|qual e il nome del|qual e il nome della",
-    "de": "wie heisst|wie heissen",
-    "fr": "comment s appelle|comment s appellent|quel est le nom de|quel est le nom du|quel est le nom d",
-    "es": "como se llama|como se llaman|cual es el nombre de|cual es el nombre del",
-    "pt": "como se chama|como se chamam|qual e o nome de|qual e o nome do|qual e o nome da",
+    "en": "what is the name of|what s the name of|who is the|who s the",
+    "it": "come si chiama|come si chiamano|qual e il nome di|qual e il nome del|qual e il nome della|chi e il|chi e la",
+    "de": "wie heisst|wie heissen|wer ist der|wer ist die",
+    "fr": "comment s appelle|comment s appellent|quel est le nom de|quel est le nom du|quel est le nom d|qui est le|qui est la",
+    "es": "como se llama|como se llaman|cual es el nombre de|cual es el nombre del|quien es el|quien es la",
+    "pt": "como se chama|como se chamam|qual e o nome de|qual e o nome do|qual e o nome da|quem e o|quem e a",
 }
 THING_WORDS = 2  # the words after the opening that may be the thing ("how many care homes")
 COUNT_REACH = 3  # how far from a number the counted thing may stand ("a hundred Italian high schools")

@@ -83,6 +83,18 @@ def place(words: Iterable[str]) -> frozenset[str]:
     )
 
 
+def spelled_place(word: str) -> frozenset[str]:
+    """The countries a word written in small letters names: a country, people or language exactly as CLDR spells it,
+    or with a vowel, -s or -n ending more ("española", "francesi"); never a word that only looks like one ("fine",
+    "sued", "cameras")."""
+    index = _index()
+    for cut in (0, 1, 2):
+        key = word[: len(word) - cut]
+        if key in index and len(key) >= _SHORTEST + 1 and set(word[len(key) :]) <= set("aeiosn"):
+            return index[key]
+    return frozenset()
+
+
 @lru_cache(maxsize=64)
 def places(words: frozenset[str]) -> frozenset[str]:
     """The countries a text's folded words name, as countries, peoples or languages. Europe is none of them: a story

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ask.answer_types import COUNT, DATE, MONEY, NAME, asks_for, holds
+from bot.ask.answer_types import COUNT, DATE, MONEY, NAME, PLACE, asks_for, holds
 from bot.ask.salient import fold_words
 
 
@@ -16,7 +16,8 @@ from bot.ask.salient import fold_words
         ("What is the selling price of the Rubin chip?", "en", MONEY),  # a price, whatever the question word
         ("When did Helios Labs go public?", "en", DATE),
         ("Who is the chief executive of Helios Labs?", "en", NAME),
-        ("Where will the data center be built?", "en", NAME),
+        ("Where will the data center be built?", "en", PLACE),
+        ("Dove restano i dati?", "it", PLACE),
         ("What did Nvidia show?", "en", None),
         ("Quanti ingegneri lavorano nel laboratorio?", "it", COUNT),
         ("Quanto costerà il data center in Valtellina?", "it", MONEY),
@@ -73,6 +74,14 @@ def test_a_date_is_a_year_a_month_or_a_season() -> None:
     assert holds(DATE, "Il servizio arriverà l'anno prossimo.", "it", [])
     assert holds(DATE, "Le service ouvrira d'ici la fin de l'année.", "fr", [])  # ... the end of one
     assert not holds(DATE, "Every year the agents check invoices.", "en", [])  # a year, but not when
+
+
+def test_a_place_is_a_name_or_a_country_by_any_of_its_names() -> None:
+    data = fold_words("Where does the data stay?").split()
+    assert holds(PLACE, "Die Daten bleiben in deutschen Rechenzentren.", "de", data)  # a people's adjective
+    assert not holds(NAME, "Die Daten bleiben in deutschen Rechenzentren.", "de", data)  # ... but no name
+    assert holds(PLACE, "The servers stand in Milan.", "en", data)
+    assert not holds(PLACE, "The data stays on the bank's own servers.", "en", data)
 
 
 def test_a_name_is_one_the_question_does_not_already_give() -> None:

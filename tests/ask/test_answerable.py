@@ -13,6 +13,7 @@ from bot.ask.answerable import (
     judge,
     leave_one_out,
     missing_terms,
+    says,
 )
 from bot.ask.salient import Vocabulary
 
@@ -61,6 +62,21 @@ def test_the_english_pivot_stands_in_for_a_name_other_languages_spell_differentl
         "Hat der Bundestag mit Lattice Minds gesprochen?", "de", "Did the Bundestag talk to Lattice Minds?"
     )
     assert names(german, law) == ["lattice minds"]
+    # A country or people in small letters is named as much as a capitalised one.
+    army = Question.of("¿Qué acuerdo firmó Mistral AI con el ejército español?", "es")
+    french = Vocabulary.of(["Mistral AI signe avec l'armée française", None, None, None])
+    assert names(army, french) == ["espanol"]
+    assert names(Question.of("Che contratto ha firmato Mistral AI con l'esercito francese?", "it"), french) == []
+    # German capitalises its nouns: a run of capitals is a name only where the pivot writes it too.
+    power = Question.of(
+        "Wann geht das Kraftwerk, von dem Microsoft Strom kauft, ans Netz?",
+        "de",
+        "When does the power plant Microsoft buys electricity from go online?",
+    )
+    assert power.terms == [] and [t.text for t in power.pivot_terms or []] == ["microsoft"]
+    assert [
+        t.text for t in Question.of("Wann geht das Kraftwerk, von dem Microsoft Strom kauft, ans Netz?", "de").terms
+    ] == ["microsoft strom"]
     # The pivot's own names must be there too: it reads the names a katakana question spells its own way.
     katakana = Question.of("エヌビディアはどの会社を買収しましたか？", "ja", "Which company did Nvidia acquire?")
     assert names(katakana, law) == ["nvidia"]
@@ -120,6 +136,9 @@ def test_a_story_the_question_comes_closer_to_without_one_of_its_words_does_not_
     # Only a word the story lacks counts: one it says is no sign that it is about something else.
     texts = [("Telefónica was sued over its language model.", "en")]
     assert judge(sued, close, BAR, 0.0, texts, closer=[("sued", UNSUPPORTED + 0.005)]).answers
+    # ... in any form: a possessive, an elision
+    prices = Vocabulary.of(["OpenAI halves its prices", "Developers on the free tier get more.", None, None])
+    assert says(prices, "openai's") and says(prices, "l'openai") and not says(prices, "microsoft's")
 
 
 def test_a_question_that_names_nothing_needs_one_of_its_words_in_the_story() -> None:

@@ -27,6 +27,10 @@ def test_what_a_naming_question_names_must_stand_beside_a_new_name() -> None:
     assert named("¿Cómo se llama la empresa de selección de personal?", "es") == ("empresa",)
     assert named("Come si chiama l'app multata dal Garante?", "it") == ("app", "multata")
     assert named("Who runs the company?", "en") == ()
+    # "who is the X" asks for the name of X as much: the new chief executive, not any name in the story
+    assert named("Chi è il nuovo amministratore delegato di Fastweb?", "it", ["fastweb"]) == ("nuovo", "amministratore")
+    assert named("Who is the chief executive of Helios Labs?", "en") == ("chief", "executive")
+    assert named("Wer ist der Gründer von Carevoice?", "de") == ("grunder",)
     question = fold_words("What is the name of the recruitment company fined by the Spanish agency?").split()
     agency = "The Spanish Agency for the Supervision of Artificial Intelligence fined a recruitment company."
     assert not names(["recruitment", "company"], agency, "en", question)  # a name, but the agency's

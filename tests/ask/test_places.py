@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ask.places import EUROPE, home, place, places
+from bot.ask.places import EUROPE, home, place, places, spelled_place
 
 
 def test_a_country_is_one_place_whatever_names_it() -> None:
@@ -27,3 +27,12 @@ def test_a_text_names_the_countries_it_mentions_but_europe_is_none_of_them() -> 
 def test_a_story_in_a_country_s_own_language_is_about_that_country_but_english_about_none() -> None:
     assert home("de") == {"DE"} and home("it") == {"IT"} and home("fr") == {"FR"} and home("es") == {"ES"}
     assert home("en") == home(None) == frozenset()
+
+
+def test_a_word_in_small_letters_names_a_country_only_as_cldr_spells_it() -> None:
+    assert spelled_place("espanol") == spelled_place("espanola") == {"ES"}  # an ending more
+    assert spelled_place("francesi") == spelled_place("francese") == {"FR"}
+    assert spelled_place("alemanes") == {"DE"}
+    # words that only start like a country's name: Finland, Sudan, Cameroon, Liberia
+    for word in ("fine", "sued", "cameras", "libero", "francesco"):
+        assert spelled_place(word) == frozenset(), word

@@ -119,11 +119,11 @@ def test_the_quality_table_on_the_test_half(
             f"{checked}, in questions: recall@3 {hits}/{len(answerable)}, cross-language {crossed}/{len(cross)}, "
             f'"nothing found" {caught}/{len(unanswerable)} of the unanswerable'
         )
-    # Measured once on this half, set 3 (docs/questions-clusters-trends.md): recall@3 40/55 (0.727), cross-language
-    # 26/35 (0.743), "nothing found" 36/44 (0.818). The goals are 0.9, 0.9 and 0.95, all missed; these floors hold
+    # Measured once on this half, set 4 (docs/questions-clusters-trends.md): recall@3 48/55 (0.873), cross-language
+    # 31/35 (0.886), "nothing found" 35/44 (0.795). The goals are 0.9, 0.9 and 0.95, all missed; these floors hold
     # what was reached, a question below it.
-    assert score(answerable, checked)[0] >= 0.70 and score(cross, checked)[0] >= 0.71
-    assert nothing_found(answerable, unanswerable, checked)[1] >= 0.79
+    assert score(answerable, checked)[0] >= 0.85 and score(cross, checked)[0] >= 0.85
+    assert nothing_found(answerable, unanswerable, checked)[1] >= 0.77
     # The check is what makes "nothing found" honest: the old gate found nothing for far fewer of them.
     assert (
         nothing_found(answerable, unanswerable, checked)[1] >= nothing_found(answerable, unanswerable, RUNS[2])[1] + 0.3
